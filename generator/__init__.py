@@ -1,0 +1,30 @@
+"""Pure config generation: an LLSD spec in, a llama-stack 0.7.3 config.yaml and env vars out.
+
+No Flask, no HTTP, no Kubernetes API: `hooks` calls these functions and turns the result into
+children. Public API:
+
+- `parse_spec(llsd) -> Spec`: validate the whole CR; raises `SpecError` listing every problem.
+- `generate(llsd) -> GenerationResult`: the config.yaml text, env vars, ConfigMap name, warnings.
+- `container_command(spec) -> list[str]`: how the llama-stack container starts.
+- `check_user_config(text) -> list[str]`: warnings for a user's own config.yaml (userConfig).
+- `distribution_image(name, overrides) -> str`: image of a registry distribution.
+"""
+
+from generator.errors import SpecError
+from generator.model import ConfigMapRef, GenerationResult, ProviderEntry, SecretRef, Spec
+from generator.pipeline import check_user_config, container_command, generate, parse_spec
+from generator.registry import distribution_image
+
+__all__ = [
+    "ConfigMapRef",
+    "GenerationResult",
+    "ProviderEntry",
+    "SecretRef",
+    "Spec",
+    "SpecError",
+    "check_user_config",
+    "container_command",
+    "distribution_image",
+    "generate",
+    "parse_spec",
+]

@@ -1,0 +1,103 @@
+"""The last pass: every provider id the config refers to must exist.
+
+Disabling an API or replacing a provider can leave the base config pointing at something gone
+(vector_stores defaults, registered resources, the default shield, providers that depend on a
+removed API). What came from the base is dropped with a warning; what the user wrote is an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import catalog
+from generator.errors import ErrorList
+from generator.model import Spec
+from generator.providers import plain_id
+from generator.resources import provider_ids
+
+RESOURCE_APIS = {
+    "models": "inference",
+    "shields": "safety",
+    "vector_stores": "vector_io",
+    "datasets": "datasetio",
+    "scoring_fns": "scoring",
+    "benchmarks": "eval",
+}
+# Keys older releases used that 0.7 ignores; dropped so the config says only what takes effect.
+OBSOLETE_RESOURCE_KEYS = ("vector_dbs", "tool_groups")
+
+
+def _drop_unserved_providers(config: dict[str, Any], spec: Spec, warnings: list[str], errors: ErrorList) -> None:
+    user = {(e.api, e.provider_id): e for e in spec.providers}
+    providers = config.get("providers", {})
+    provider_apis = set(catalog.provider_apis())
+    changed = True
+    while changed:
+        changed = False
+        present = {api for api, blocks in providers.items() if blocks}
+        for api, blocks in providers.items():
+            for block in list(blocks):
+                types = catalog.provider_types(api)
+                info = types.get(block.get("provider_type", ""))
+                deps = (info or {}).get("api_dependencies", [])
+                missing = [d for d in deps if d in provider_apis and d not in present]
+                if not missing:
+                    continue
+                provider_id = plain_id(block.get("provider_id"))
+                entry = user.get((api, provider_id))
+                needs = ", ".join(missing)
+                if entry is not None:
+                    errors.add(entry.path, f"{entry.provider_type} needs the {needs} API, which this config does not have; "
+                               "remove it from spec.server.disabled or add a provider for it")
+                    continue
+                blocks.remove(block)
+                warnings.append(f"{api} provider '{provider_id}' removed: it needs the {needs} API, which is disabled")
+                changed = True
+    for api in [api for api, blocks in providers.items() if not blocks]:
+        del providers[api]
+        config["apis"] = [a for a in config.get("apis", []) if a != api]
+
+
+def _drop_dangling_defaults(config: dict[str, Any], warnings: list[str]) -> None:
+    stores = config.get("vector_stores")
+    if not isinstance(stores, dict):
+        return
+    if "default_provider_id" in stores and stores["default_provider_id"] not in provider_ids(config, "vector_io"):
+        warnings.append(f"vector_stores.default_provider_id '{stores.pop('default_provider_id')}' dropped: no such vector_io provider")
+    for key in ("default_embedding_model", "default_reranker_model"):
+        model = stores.get(key)
+        if isinstance(model, dict) and model.get("provider_id") not in provider_ids(config, "inference"):
+            del stores[key]
+            warnings.append(f"vector_stores.{key} dropped: inference provider '{model.get('provider_id')}' is gone")
+
+
+def _drop_dangling_resources(config: dict[str, Any], warnings: list[str]) -> None:
+    resources = config.get("registered_resources")
+    if not isinstance(resources, dict):
+        return
+    for key in OBSOLETE_RESOURCE_KEYS:
+        resources.pop(key, None)
+    for kind, api in RESOURCE_APIS.items():
+        known = provider_ids(config, api)
+        kept = []
+        for item in resources.get(kind) or []:
+            provider_id = item.get("provider_id")
+            if provider_id and plain_id(provider_id) not in known:
+                name = next((v for k, v in item.items() if k.endswith("_id") and k != "provider_id"), "?")
+                warnings.append(f"registered_resources.{kind} '{name}' dropped: {api} provider '{plain_id(provider_id)}' is gone")
+                continue
+            kept.append(item)
+        if kind in resources:
+            resources[kind] = kept
+    shield_ids = [s.get("shield_id") for s in resources.get("shields") or [] if plain_id(s.get("provider_id"))]
+    safety = config.get("safety")
+    if isinstance(safety, dict) and safety.get("default_shield_id") and not shield_ids and "safety" not in config.get("providers", {}):
+        warnings.append(f"safety.default_shield_id '{safety.pop('default_shield_id')}' dropped: the safety API is disabled")
+
+
+def check_consistency(config: dict[str, Any], spec: Spec, warnings: list[str], errors: ErrorList) -> None:
+    _drop_unserved_providers(config, spec, warnings, errors)
+    _drop_dangling_defaults(config, warnings)
+    _drop_dangling_resources(config, warnings)
+    if config.get("safety") == {}:
+        del config["safety"]

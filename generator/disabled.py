@@ -1,0 +1,22 @@
+"""`spec.server.disabled`: remove whole APIs from the config (apis and providers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.apis import LLAMA_STACK_VERSION, REMOVED_APIS, config_api
+
+
+def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: str, warnings: list[str]) -> None:
+    for index, name in enumerate(disabled):
+        path = f"spec.server.disabled[{index}]"
+        if name in REMOVED_APIS:
+            warnings.append(f"{path}: the {name} API does not exist in llama-stack {LLAMA_STACK_VERSION}; nothing to disable")
+            continue
+        api = config_api(name)
+        present = api in config.get("apis", []) or api in config.get("providers", {})
+        if not present:
+            warnings.append(f"{path}: distribution '{distribution}' has no {api} API; nothing to disable")
+            continue
+        config["apis"] = [a for a in config.get("apis", []) if a != api]
+        config.get("providers", {}).pop(api, None)

@@ -1,0 +1,85 @@
+"""Plain data passed between the generator's steps and handed to the hook.
+
+`Spec` is the validated CR; `GenerationResult` is what `generate()` returns. Both are frozen so
+a step cannot change what another step reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """One `secretKeyRef` in the spec and the env var that carries it into the pod."""
+
+    path: str  # CR field path, e.g. spec.server.providers.inference.apiKey
+    secret_name: str
+    key: str
+    env_name: str  # e.g. LLSD_INFERENCE_API_KEY
+
+    def env_var(self) -> dict[str, Any]:
+        return {
+            "name": self.env_name,
+            "valueFrom": {"secretKeyRef": {"name": self.secret_name, "key": self.key}},
+        }
+
+
+@dataclass(frozen=True)
+class ConfigMapRef:
+    """A ConfigMap the spec names (userConfig or the CA bundle), possibly in another namespace."""
+
+    path: str
+    name: str
+    namespace: str
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    """One provider the user wrote under spec.server.providers, resolved against the catalog."""
+
+    path: str  # spec.server.providers.inference[1] or spec.server.providers.inference
+    cr_api: str  # CR key, e.g. vectorIo
+    api: str  # config key, e.g. vector_io
+    provider_id: str
+    explicit_id: bool  # the CR gave `id` (it then appears in env var names)
+    provider_type: str  # e.g. remote::vllm
+    config: dict[str, Any]  # the provider's config block, secrets as ${env.NAME}
+    secret_refs: tuple[SecretRef, ...] = ()
+    deployment_name: str | None = None  # azure: provider model id of its default model
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The validated LLSD. `raw` is the validated `spec` with defaults (CR field names)."""
+
+    name: str
+    namespace: str
+    raw: dict[str, Any]
+    distribution_name: str | None
+    distribution_image: str | None
+    port: int
+    providers: tuple[ProviderEntry, ...]
+    secret_refs: tuple[SecretRef, ...]  # every secretKeyRef of the spec, env var order
+    tls_secret_name: str | None
+    user_config: ConfigMapRef | None
+    ca_bundle: ConfigMapRef | None
+    storage_mount_path: str
+    uses_postgres: bool
+
+    @property
+    def server(self) -> dict[str, Any]:
+        return self.raw.get("server", {})
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    config_yaml: str
+    env: list[dict[str, Any]]
+    configmap_name: str
+    warnings: list[str] = field(default_factory=list)
+    provider_count: int = 0
+    resource_count: int = 0
+    command: list[str] = field(default_factory=list)  # the llama-stack container's command

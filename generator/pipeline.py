@@ -1,0 +1,111 @@
+"""The generation pipeline. The order of the steps is part of the contract (DESIGN §4):
+base config -> overlay providers -> disabled -> storage -> resources -> server -> consistency
+-> serialize. Each step is a pure function of the config and the validated spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import yaml
+
+from generator import registry
+from generator.consistency import check_consistency
+from generator.disabled import apply_disabled
+from generator.errors import ErrorList, SpecError
+from generator.model import GenerationResult, Spec
+from generator.providers import is_conditional, overlay_providers
+from generator.resources import apply_resources
+from generator.server import apply_server, container_command
+from generator.spec import parse_spec
+from generator.storage import apply_storage
+
+try:
+    from yaml import CSafeDumper as YamlDumper
+    from yaml import CSafeLoader as YamlLoader
+except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
+    from yaml import SafeDumper as YamlDumper  # type: ignore[assignment]
+    from yaml import SafeLoader as YamlLoader  # type: ignore[assignment]
+
+CONFIG_VERSION = 2
+
+__all__ = ["check_user_config", "configmap_name", "container_command", "generate", "parse_spec"]
+
+
+def serialize(config: dict[str, Any]) -> str:
+    """Stable bytes for the same config: key order is the base's, then the order steps add."""
+    return yaml.dump(config, Dumper=YamlDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+
+
+def configmap_name(llsd_name: str, config_yaml: str) -> str:
+    return f"{llsd_name}-config-{hashlib.sha256(config_yaml.encode()).hexdigest()[:10]}"
+
+
+def _version_warning(config: dict[str, Any], source: str) -> list[str]:
+    version = config.get("version")
+    if version == CONFIG_VERSION:
+        return []
+    return [f"{source} has version {version!r}; llama-stack {registry.llama_stack_version()} reads version {CONFIG_VERSION}"]
+
+
+def _count_providers(config: dict[str, Any]) -> int:
+    return sum(
+        1
+        for blocks in config.get("providers", {}).values()
+        for block in blocks
+        if block.get("provider_id") and not is_conditional(block.get("provider_id"))
+    )
+
+
+def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
+    """Run the steps; raise SpecError with everything the steps found wrong."""
+    if spec.user_config is not None or spec.distribution_name is None:
+        raise SpecError(
+            [{"path": "spec.server.distribution", "message": "only a registry distribution (distribution.name) "
+              "without userConfig has a config to generate"}]
+        )
+    errors = ErrorList()
+    warnings: list[str] = []
+    config = registry.base_config(spec.distribution_name)
+    warnings += _version_warning(config, f"base config of distribution '{spec.distribution_name}'")
+    overlay_providers(config, spec.providers)
+    apply_disabled(config, spec.server.get("disabled") or [], spec.distribution_name, warnings)
+    config = apply_storage(config, spec.storage_mount_path, spec.uses_postgres)
+    resource_count = apply_resources(config, spec, errors)
+    apply_server(config, spec)
+    check_consistency(config, spec, warnings, errors)
+    errors.raise_if_any()
+    return config, warnings, resource_count
+
+
+def generate(llsd: dict[str, Any]) -> GenerationResult:
+    """The whole CR in; config.yaml text, env vars, ConfigMap name and warnings out."""
+    spec = parse_spec(llsd)
+    config, warnings, resource_count = build_config(spec)
+    text = serialize(config)
+    return GenerationResult(
+        config_yaml=text,
+        env=[ref.env_var() for ref in spec.secret_refs],
+        configmap_name=configmap_name(spec.name, text),
+        warnings=warnings,
+        provider_count=_count_providers(config),
+        resource_count=resource_count,
+        command=container_command(spec),
+    )
+
+
+def check_user_config(text: str) -> list[str]:
+    """Warnings for a user's own config.yaml; SpecError where it cannot boot at all."""
+    path = "spec.server.userConfig"
+    try:
+        config = yaml.load(text, Loader=YamlLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SpecError([{"path": path, "message": f"config.yaml is not valid YAML{where}; fix the ConfigMap"}]) from None
+    if not isinstance(config, dict):
+        raise SpecError([{"path": path, "message": "config.yaml must be a YAML mapping with at least `providers`"}])
+    if not isinstance(config.get("providers"), dict):
+        raise SpecError([{"path": path, "message": "config.yaml has no `providers` mapping, which llama-stack requires"}])
+    return _version_warning(config, "userConfig config.yaml")

@@ -1,0 +1,157 @@
+"""User providers: CR entries -> llama-stack provider blocks, and the overlay onto the base.
+
+Where each simplified CR field goes comes from the catalog (data from llama-stack's own config
+classes): `endpoint` -> `base_url` (or `url`/`uri`), `apiKey` -> `api_key`/`api_token`/
+`access_token`, `region` -> `region_name`, `host` -> `host`. `config` passes through; the
+simplified fields win over the same key in it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from generator import catalog
+from generator.apis import config_api
+from generator.errors import ErrorList
+from generator.model import ProviderEntry, SecretRef
+from generator.secrets import cr_field_token, env_ref, make_ref, provider_env_name
+
+CONDITIONAL_ID = re.compile(r"^\$\{env\.[A-Z0-9_]+:\+(?P<id>[^}]*)\}$")
+DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
+
+
+def plain_id(provider_id: Any) -> str:
+    """Base ids written `${env.X:+id}` (enabled only when X is set) match as `id`."""
+    text = str(provider_id or "")
+    match = CONDITIONAL_ID.match(text)
+    return match.group("id") if match else text
+
+
+def is_conditional(provider_id: Any) -> bool:
+    return bool(CONDITIONAL_ID.match(str(provider_id or "")))
+
+
+def _fill_required_defaults(config: dict[str, Any], info: dict[str, Any], distro_dir: str) -> None:
+    for key, value in info["required_defaults"].items():
+        if key not in config:
+            config[key] = _replace_placeholder(value, distro_dir)
+
+
+def _replace_placeholder(value: Any, distro_dir: str) -> Any:
+    """A fresh copy of `value` with the sample's distribution directory filled in."""
+    if isinstance(value, str):
+        return value.replace(DISTRO_DIR_PLACEHOLDER, distro_dir)
+    if isinstance(value, dict):
+        return {k: _replace_placeholder(v, distro_dir) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_placeholder(v, distro_dir) for v in value]
+    return value
+
+
+def build_entry(
+    cr_api: str, item: dict[str, Any], path: str, list_form: bool, distro_dir: str, errors: ErrorList
+) -> ProviderEntry | None:
+    """Resolve one CR provider against the catalog; report every problem it has."""
+    api = config_api(cr_api)
+    name = item["provider"]
+    provider_type = catalog.resolve_provider_type(api, name)
+    if provider_type is None:
+        valid = ", ".join(catalog.valid_provider_names(api))
+        errors.add(f"{path}.provider", f"unknown provider '{name}' for {cr_api}; valid names: {valid}")
+        return None
+    if list_form and "id" not in item:
+        errors.add(f"{path}.id", "required in list form; give each entry a unique id")
+    explicit_id = "id" in item
+    provider_id = item.get("id") or catalog.short_name(provider_type)
+    info = catalog.provider_info(api, provider_type)
+    short = catalog.short_name(provider_type)
+    config = copy.deepcopy(item.get("config") or {})
+    if not info["extra_keys_allowed"]:
+        for key in sorted(set(config) - set(info["fields"])):
+            errors.add(
+                f"{path}.config.{key}",
+                f"{provider_type} has no config key '{key}' (llama-stack would ignore it); "
+                f"valid keys: {', '.join(info['fields'])}",
+            )
+    _fill_required_defaults(config, info, distro_dir)
+
+    secret_refs: list[SecretRef] = []
+    env_id = provider_id if explicit_id else None
+
+    def secret(field: str, selector: dict[str, Any], config_key: str, token: str) -> None:
+        ref = make_ref(f"{path}.{field}", selector, provider_env_name(api, env_id, token))
+        secret_refs.append(ref)
+        config[config_key] = env_ref(ref.env_name)
+
+    simple_targets = {
+        "endpoint": ("endpoint_field", "takes no endpoint; set its address under `config`"),
+        "apiKey": ("key_field", "takes no API key; remove apiKey"),
+        "host": ("host_field", "has no host field; remove host"),
+        "region": ("region_field", "has no region; remove region"),
+    }
+    for field, (catalog_key, problem) in simple_targets.items():
+        if field not in item:
+            continue
+        target = info[catalog_key]
+        if target is None:
+            errors.add(f"{path}.{field}", f"provider '{short}' ({provider_type}) {problem}")
+        elif field in ("apiKey", "host"):
+            secret(field, item[field], target, cr_field_token(field))
+        else:
+            config[target] = item[field]
+    for key, selector in sorted((item.get("secretRefs") or {}).items()):
+        if key not in info["fields"] and not info["extra_keys_allowed"]:
+            errors.add(
+                f"{path}.secretRefs.{key}",
+                f"{provider_type} has no config key '{key}'; valid keys: {', '.join(info['fields'])}",
+            )
+            continue
+        secret(f"secretRefs.{key}", selector, key, cr_field_token(key))
+
+    if provider_type == "remote::bedrock" and "region" not in item:
+        errors.add(f"{path}.region", "required for bedrock; set the AWS region, e.g. us-east-1")
+    deployment = item.get("deploymentName")
+    if provider_type == "remote::azure" and not deployment:
+        errors.add(f"{path}.deploymentName", "required for azure; set the Azure OpenAI deployment name")
+    if deployment and provider_type != "remote::azure":
+        errors.add(f"{path}.deploymentName", f"only azure takes deploymentName, not '{short}'; remove it")
+    for key in sorted(set(info["required"]) - set(config)):
+        errors.add(f"{path}.config.{key}", f"required by {provider_type}; add it under config")
+    return ProviderEntry(
+        path=path,
+        cr_api=cr_api,
+        api=api,
+        provider_id=provider_id,
+        explicit_id=explicit_id,
+        provider_type=provider_type,
+        config=config,
+        secret_refs=tuple(secret_refs),
+        deployment_name=deployment,
+    )
+
+
+def provider_block(entry: ProviderEntry) -> dict[str, Any]:
+    block: dict[str, Any] = {"provider_id": entry.provider_id, "provider_type": entry.provider_type}
+    if entry.config:
+        block["config"] = entry.config
+    return block
+
+
+def overlay_providers(config: dict[str, Any], entries: tuple[ProviderEntry, ...]) -> None:
+    """Overlay by provider id: a match replaces the base entry in place, others are appended.
+
+    Unmatched base providers stay. Adding a provider for an API adds the API to `apis`.
+    """
+    providers = config.setdefault("providers", {})
+    apis = config.setdefault("apis", [])
+    for entry in entries:
+        blocks = providers.setdefault(entry.api, [])
+        index = next((i for i, b in enumerate(blocks) if plain_id(b.get("provider_id")) == entry.provider_id), None)
+        if index is None:
+            blocks.append(provider_block(entry))
+        else:
+            blocks[index] = provider_block(entry)
+        if entry.api not in apis:
+            apis.append(entry.api)

@@ -1,0 +1,174 @@
+"""`spec.server.resources`: models and shields registered in 0.7 form, tools checked.
+
+llama-stack serves a model as `<provider_id>/<provider_model_id>`. A bare model name goes to the
+CR's first inference provider; shields to the first safety provider. Tool groups are not
+registered in 0.7: the server registers one for each tool_runtime provider that serves it, so a
+tool is only checked against the providers of the final config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import catalog
+from generator.errors import ErrorList
+from generator.model import ProviderEntry, Spec
+from generator.providers import is_conditional, plain_id
+
+TOOL_ALIASES = {
+    "websearch": "builtin::websearch",
+    "web_search": "builtin::websearch",
+    "rag": "builtin::file_search",
+    "file_search": "builtin::file_search",
+    "builtin::rag": "builtin::file_search",
+    "wolfram_alpha": "builtin::wolfram_alpha",
+}
+
+
+def provider_ids(config: dict[str, Any], api: str, enabled_only: bool = False) -> list[str]:
+    return [
+        plain_id(block.get("provider_id"))
+        for block in config.get("providers", {}).get(api, [])
+        if block.get("provider_id") and not (enabled_only and is_conditional(block.get("provider_id")))
+    ]
+
+
+def _provider_type(config: dict[str, Any], api: str, provider_id: str) -> str | None:
+    for block in config.get("providers", {}).get(api, []):
+        if plain_id(block.get("provider_id")) == provider_id:
+            return block.get("provider_type")
+    return None
+
+
+def _upsert(items: list[dict[str, Any]], key: str, entry: dict[str, Any]) -> None:
+    for index, item in enumerate(items):
+        if item.get(key) == entry[key]:
+            items[index] = entry
+            return
+    items.append(entry)
+
+
+def _cr_ids(spec: Spec, api: str) -> list[ProviderEntry]:
+    return [entry for entry in spec.providers if entry.api == api]
+
+
+def _register_models(config: dict[str, Any], spec: Spec, errors: ErrorList) -> list[dict[str, Any]]:
+    models = (spec.server.get("resources") or {}).get("models") or []
+    cr_inference = _cr_ids(spec, "inference")
+    known = provider_ids(config, "inference")
+    azure = {e.provider_id: e.deployment_name for e in cr_inference if e.deployment_name}
+    registered = []
+    for index, model in enumerate(models):
+        path = f"spec.server.resources.models[{index}]"
+        provider_id = model.get("provider") or (cr_inference[0].provider_id if cr_inference else None)
+        if provider_id is None:
+            errors.add(path, "no inference provider to serve it; add spec.server.providers.inference or set `provider`")
+            continue
+        if provider_id not in known:
+            errors.add(f"{path}.provider", f"unknown inference provider '{provider_id}'; known ids: {', '.join(known)}")
+            continue
+        metadata = model.get("metadata") or {}
+        entry: dict[str, Any] = {
+            "model_id": model["name"],
+            "provider_id": provider_id,
+            "provider_model_id": model.get("providerModelId") or azure.get(provider_id) or model["name"],
+            "model_type": "embedding" if "embeddingDimension" in metadata else "llm",
+        }
+        meta = {}
+        if "contextLength" in metadata:
+            meta["context_length"] = metadata["contextLength"]
+        if "embeddingDimension" in metadata:
+            meta["embedding_dimension"] = metadata["embeddingDimension"]
+        if meta:
+            entry["metadata"] = meta
+        registered.append(entry)
+    served = {m["provider_id"] for m in registered}
+    for provider_id, deployment in azure.items():
+        if provider_id not in served:  # azure's deployment is its default model
+            registered.append(
+                {"model_id": deployment, "provider_id": provider_id, "provider_model_id": deployment, "model_type": "llm"}
+            )
+    return registered
+
+
+def _register_shields(
+    config: dict[str, Any], spec: Spec, models: list[dict[str, Any]], errors: ErrorList
+) -> list[dict[str, Any]]:
+    shields = (spec.server.get("resources") or {}).get("shields") or []
+    if not shields:
+        return []
+    cr_safety = [e.provider_id for e in _cr_ids(spec, "safety")]
+    default_safety = cr_safety or provider_ids(config, "safety", enabled_only=True)
+    known = provider_ids(config, "safety")
+    cr_inference = [e.provider_id for e in _cr_ids(spec, "inference")]
+    registered = []
+    for index, shield in enumerate(shields):
+        path = f"spec.server.resources.shields[{index}]"
+        provider_id = shield.get("provider") or (default_safety[0] if default_safety else None)
+        if provider_id is None:
+            errors.add(path, "no safety provider to serve it; add spec.server.providers.safety (e.g. llama-guard)")
+            continue
+        if provider_id not in known:
+            errors.add(f"{path}.provider", f"unknown safety provider '{provider_id}'; known ids: {', '.join(known)}")
+            continue
+        provider_shield_id = shield["name"]
+        if _provider_type(config, "safety", provider_id) == "inline::llama-guard":
+            # llama-guard runs the shield as a chat completion, so it needs a served model id.
+            model = next((m for m in models if m["model_id"] == shield["name"]), None)
+            if model is not None:
+                provider_shield_id = f"{model['provider_id']}/{model['provider_model_id']}"
+            elif cr_inference:
+                provider_shield_id = f"{cr_inference[0]}/{shield['name']}"
+            else:
+                errors.add(path, "llama-guard needs an inference provider to run the guard model; add one")
+                continue
+        registered.append({"shield_id": shield["name"], "provider_id": provider_id, "provider_shield_id": provider_shield_id})
+    return registered
+
+
+def _env_set_by_user(spec: Spec) -> set[str]:
+    return {e.get("name") for e in spec.server["containerSpec"].get("env") or [] if e.get("name")}
+
+
+def _check_tools(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
+    tools = (spec.server.get("resources") or {}).get("tools") or []
+    groups = catalog.toolgroup_providers()
+    user_env = _env_set_by_user(spec)
+    served: set[str] = set()
+    for block in config.get("providers", {}).get("tool_runtime", []):
+        provider_id = str(block.get("provider_id") or "")
+        if is_conditional(provider_id) and provider_id[len("${env.") :].split(":", 1)[0] not in user_env:
+            continue
+        for group, types in groups.items():
+            if block.get("provider_type") in types:
+                served.add(group)
+    for index, tool in enumerate(tools):
+        group = TOOL_ALIASES.get(tool, tool)
+        path = f"spec.server.resources.tools[{index}]"
+        available = ", ".join(sorted(served)) or "none"
+        if group not in groups:
+            errors.add(path, f"unknown tool group '{tool}' in llama-stack 0.7.3; available here: {available}")
+        elif group not in served:
+            kinds = ", ".join(catalog.short_name(t) for t in groups[group])
+            errors.add(
+                path,
+                f"tool group '{group}' needs a tool_runtime provider ({kinds}); add one under "
+                f"spec.server.providers.toolRuntime (available here: {available})",
+            )
+    return len(tools)
+
+
+def apply_resources(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
+    """Register models and shields; check tools. Returns how many resources the CR named."""
+    resources = config.setdefault("registered_resources", {})
+    models = _register_models(config, spec, errors)
+    shields = _register_shields(config, spec, models, errors)
+    for model in models:
+        _upsert(resources.setdefault("models", []), "model_id", model)
+    for shield in shields:
+        _upsert(resources.setdefault("shields", []), "shield_id", shield)
+    if shields:  # the default shield must be one that is registered
+        config.setdefault("safety", {})["default_shield_id"] = shields[0]["shield_id"]
+    tool_count = _check_tools(config, spec, errors)
+    named = (spec.server.get("resources") or {})
+    return len(named.get("models") or []) + len(named.get("shields") or []) + tool_count

@@ -1,0 +1,225 @@
+"""Parse and validate a whole LLSD CR into a `Spec`, reporting every problem with its field path.
+
+Structure comes from `schema.py`; the rules here need several fields or the catalog: provider
+names and ids, mutual exclusions, disabled names, secret env var collisions. Admission (CEL)
+checks many of the same rules, but it can be skipped or loosened, so the hook checks again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError
+
+from generator import registry
+from generator.apis import CR_TO_CONFIG_API, LLAMA_STACK_VERSION, REMOVED_APIS
+from generator.errors import ErrorList, SpecError
+from generator.layout import DEFAULT_PORT, STORAGE_CONNECTION_ENV
+from generator.model import ConfigMapRef, ProviderEntry, SecretRef, Spec
+from generator.providers import build_entry
+from generator.schema import LLSDSpecSchema
+from generator.secrets import make_ref
+
+# Children are named `<llsd>-<suffix>`; the longest DNS-label name is `<llsd>-network-policy`,
+# and a Service name must stay a 63-character DNS label.
+MAX_NAME_LENGTH = 63 - len("-network-policy")
+
+
+def _flatten(messages: Any, path: str, errors: ErrorList) -> None:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            elif key == "_schema":
+                child = path
+            else:
+                child = f"{path}.{key}"
+            _flatten(value, child, errors)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            errors.add(path, message.rstrip("."))
+    elif isinstance(messages, list):
+        for value in messages:
+            _flatten(value, path, errors)
+    else:
+        errors.add(path, str(messages).rstrip("."))
+
+
+def distro_dir(distribution_name: str | None) -> str:
+    """Where the distribution keeps its files, before `storage` moves `~/.llama` to the mount."""
+    return f"~/.llama/distributions/{distribution_name or 'custom'}"
+
+
+def _provider_items(providers: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, bool]]:
+    """(CR API, item, path, list form) for every provider, in the CR's API order."""
+    items = []
+    for cr_api in CR_TO_CONFIG_API:
+        value = providers.get(cr_api)
+        if isinstance(value, dict):
+            items.append((cr_api, value, f"spec.server.providers.{cr_api}", False))
+        elif isinstance(value, list):
+            items.extend((cr_api, v, f"spec.server.providers.{cr_api}[{i}]", True) for i, v in enumerate(value))
+    return items
+
+
+def _check_providers(server: dict[str, Any], errors: ErrorList) -> tuple[ProviderEntry, ...]:
+    providers = server.get("providers") or {}
+    for cr_api in REMOVED_APIS:
+        if cr_api in providers:
+            errors.add(
+                f"spec.server.providers.{cr_api}",
+                f"the {cr_api} API does not exist in llama-stack {LLAMA_STACK_VERSION} "
+                f"({REMOVED_APIS[cr_api]}); remove it",
+            )
+    if "datasetio" in providers and "datasetIo" in providers:
+        errors.add("spec.server.providers.datasetIo", "give datasetio or datasetIo, not both")
+    distribution = server["distribution"].get("name")
+    entries = []
+    for cr_api, item, path, list_form in _provider_items(providers):
+        entry = build_entry(cr_api, item, path, list_form, distro_dir(distribution), errors)
+        if entry is not None:
+            entries.append(entry)
+    seen: dict[str, str] = {}
+    for entry in entries:
+        if entry.provider_id in seen:
+            errors.add(
+                f"{entry.path}.id",
+                f"provider id '{entry.provider_id}' is already used by {seen[entry.provider_id]}; "
+                "ids must be unique across all APIs",
+            )
+        else:
+            seen[entry.provider_id] = entry.path
+    return tuple(entries)
+
+
+def _check_exclusions(server: dict[str, Any], errors: ErrorList) -> None:
+    generated_only = ["providers", "resources", "disabled", "configStorage"]
+    if "userConfig" in server:
+        for field in generated_only:
+            if field in server:
+                errors.add(
+                    f"spec.server.{field}",
+                    "applies to the generated config only and cannot be combined with "
+                    "spec.server.userConfig; put it in your config.yaml or remove userConfig",
+                )
+    elif "image" in server["distribution"]:
+        for field in generated_only:
+            if field in server:
+                errors.add(
+                    f"spec.server.{field}",
+                    "spec.server.distribution.image has no known base config to generate from; "
+                    "use distribution.name, or supply the whole config with spec.server.userConfig",
+                )
+    name = server["distribution"].get("name")
+    if name is not None and name not in registry.distribution_names():
+        errors.add(
+            "spec.server.distribution.name",
+            f"unknown distribution '{name}'; valid names: {', '.join(registry.distribution_names())} "
+            "(or give distribution.image with userConfig)",
+        )
+    configured = set((server.get("providers") or {}).keys())
+    for index, api in enumerate(server.get("disabled") or []):
+        if api in configured:
+            errors.add(
+                f"spec.server.disabled[{index}]",
+                f"'{api}' is both configured under spec.server.providers and disabled; remove one",
+            )
+    storage = server.get("configStorage") or {}
+    if storage.get("type") == "postgres" and "connectionString" not in storage:
+        errors.add(
+            "spec.server.configStorage.connectionString",
+            "required for postgres; reference a Secret key holding postgresql://user:password@host:port/db",
+        )
+    tls = server.get("serverTLS")
+    if tls and tls.get("enabled") and not tls.get("secretName"):
+        errors.add("spec.server.serverTLS.secretName", "required when serverTLS is enabled; name a kubernetes.io/tls Secret")
+    container_port = server["containerSpec"].get("port")
+    if container_port and "port" in server and container_port != server["port"]:
+        errors.add(
+            "spec.server.containerSpec.port",
+            f"differs from spec.server.port ({server['port']}); set only spec.server.port",
+        )
+    autoscaling = server.get("autoscaling") or {}
+    if autoscaling.get("minReplicas", 1) > autoscaling.get("maxReplicas", 1 << 30):
+        errors.add("spec.server.autoscaling.minReplicas", "must not exceed maxReplicas")
+
+
+def _storage_refs(server: dict[str, Any]) -> list[SecretRef]:
+    storage = server.get("configStorage") or {}
+    if storage.get("type") != "postgres" or "connectionString" not in storage:
+        return []
+    path = "spec.server.configStorage.connectionString"
+    return [make_ref(path, storage["connectionString"], STORAGE_CONNECTION_ENV)]
+
+
+def _check_env_collisions(refs: list[SecretRef], errors: ErrorList) -> None:
+    seen: dict[str, str] = {}
+    for ref in refs:
+        if ref.env_name in seen:
+            errors.add(
+                ref.path,
+                f"its env var {ref.env_name} is also produced by {seen[ref.env_name]}; "
+                "give the providers distinct ids",
+            )
+        seen.setdefault(ref.env_name, ref.path)
+
+
+def _configmap_ref(path: str, value: dict[str, Any] | None, namespace: str, keys: bool) -> ConfigMapRef | None:
+    if not value:
+        return None
+    return ConfigMapRef(
+        path=path,
+        name=value["configMapName"],
+        namespace=value.get("configMapNamespace") or namespace,
+        keys=tuple(value.get("configMapKeys") or ["ca-bundle.crt"]) if keys else (),
+    )
+
+
+def parse_spec(llsd: Any) -> Spec:
+    """Validate the whole CR; raise SpecError listing every problem found."""
+    errors = ErrorList()
+    if not isinstance(llsd, dict):
+        raise SpecError([{"path": "", "message": "a LlamaStackDistribution must be a JSON object"}])
+    metadata = llsd.get("metadata") if isinstance(llsd.get("metadata"), dict) else {}
+    name = metadata.get("name")
+    namespace = metadata.get("namespace") or "default"
+    if not isinstance(name, str) or not name:
+        errors.add("metadata.name", "required")
+        name = ""
+    elif len(name) > MAX_NAME_LENGTH:
+        errors.add("metadata.name", f"must be at most {MAX_NAME_LENGTH} characters so child names stay valid")
+    spec_value = llsd.get("spec", {})
+    if spec_value is None:
+        spec_value = {}
+    try:
+        raw = LLSDSpecSchema().load(spec_value) if isinstance(spec_value, dict) else None
+    except ValidationError as err:
+        _flatten(err.messages, "spec", errors)
+        raise SpecError(errors.items) from None
+    if raw is None:
+        errors.add("spec", "must be an object")
+        raise SpecError(errors.items)
+    server = raw["server"]
+    _check_exclusions(server, errors)
+    entries = _check_providers(server, errors)
+    refs = [ref for entry in entries for ref in entry.secret_refs] + _storage_refs(server)
+    _check_env_collisions(refs, errors)
+    errors.raise_if_any()
+    tls = server.get("serverTLS")
+    return Spec(
+        name=name,
+        namespace=namespace,
+        raw=raw,
+        distribution_name=server["distribution"].get("name"),
+        distribution_image=server["distribution"].get("image"),
+        port=server.get("port") or server["containerSpec"].get("port") or DEFAULT_PORT,
+        providers=entries,
+        secret_refs=tuple(sorted(refs, key=lambda r: r.env_name)),
+        tls_secret_name=tls["secretName"] if tls and tls.get("enabled") else None,
+        user_config=_configmap_ref("spec.server.userConfig", server.get("userConfig"), namespace, keys=False),
+        ca_bundle=_configmap_ref(
+            "spec.server.tlsConfig.caBundle", (server.get("tlsConfig") or {}).get("caBundle"), namespace, keys=True
+        ),
+        storage_mount_path=(server.get("storage") or {}).get("mountPath") or "/.llama",
+        uses_postgres=bool(_storage_refs(server)),
+    )

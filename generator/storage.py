@@ -1,0 +1,88 @@
+"""Where llama-stack keeps its state: SQLite files on the storage mount, or PostgreSQL.
+
+llama-stack 0.7 has `storage.backends` (named kv_*/sql_* backends) and `storage.stores`, and
+providers point at backends by name. It takes no connection string, only host/port/db/user/
+password, so for postgres the container starts through a short Python shim that splits
+LLSD_STORAGE_CONNECTION_STRING into LLSD_STORAGE_PG_* variables and execs the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.layout import STORAGE_CONNECTION_ENV
+
+PG_ENV = "LLSD_STORAGE_PG_"
+KV_POSTGRES = "kv_postgres"
+SQL_POSTGRES = "sql_postgres"
+
+
+def _pg_fields() -> dict[str, str]:
+    return {
+        "host": "${env.%sHOST}" % PG_ENV,
+        "port": "${env.%sPORT:=5432}" % PG_ENV,
+        "db": "${env.%sDB}" % PG_ENV,
+        "user": "${env.%sUSER}" % PG_ENV,
+        "password": "${env.%sPASSWORD:=}" % PG_ENV,
+    }
+
+
+def _rewrite(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {k: _rewrite(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rewrite(v, old, new) for v in value]
+    return value
+
+
+def _rename_backends(value: Any, renames: dict[str, str]) -> None:
+    """Point every `backend: X` reference (stores and provider persistence) at its new backend."""
+    if isinstance(value, dict):
+        backend = value.get("backend")
+        if isinstance(backend, str) and backend in renames:
+            value["backend"] = renames[backend]
+        for child in value.values():
+            _rename_backends(child, renames)
+    elif isinstance(value, list):
+        for child in value:
+            _rename_backends(child, renames)
+
+
+def apply_storage(config: dict[str, Any], mount_path: str, postgres: bool) -> dict[str, Any]:
+    """Return the config with its state moved under `mount_path`, or onto PostgreSQL."""
+    config = _rewrite(config, "~/.llama", mount_path.rstrip("/") or "/")
+    if not postgres:
+        return config
+    storage = config.setdefault("storage", {})
+    backends = storage.get("backends") or {}
+    renames = {
+        name: KV_POSTGRES if str(backend.get("type", "")).startswith("kv_") else SQL_POSTGRES
+        for name, backend in backends.items()
+    }
+    storage["backends"] = {
+        KV_POSTGRES: {"type": "kv_postgres", **_pg_fields()},
+        SQL_POSTGRES: {"type": "sql_postgres", **_pg_fields()},
+    }
+    _rename_backends(config, renames)
+    return config
+
+
+# Runs as `python3 -c SHIM <llama stack run args...>` in the llama-stack container. It never
+# prints the connection string: a malformed one is reported by its shape only.
+POSTGRES_SHIM = f"""\
+import os, sys, urllib.parse
+raw = os.environ.get("{STORAGE_CONNECTION_ENV}", "")
+url = urllib.parse.urlsplit(raw)
+if url.scheme not in ("postgres", "postgresql", "postgresql+asyncpg") or not url.hostname:
+    sys.exit("{STORAGE_CONNECTION_ENV}: expected postgresql://user:password@host:port/database")
+os.environ.update(
+    {PG_ENV}HOST=url.hostname,
+    {PG_ENV}PORT=str(url.port or 5432),
+    {PG_ENV}DB=url.path.lstrip("/") or "llamastack",
+    {PG_ENV}USER=urllib.parse.unquote(url.username or "postgres"),
+    {PG_ENV}PASSWORD=urllib.parse.unquote(url.password or ""),
+)
+os.execvp("llama", ["llama", *sys.argv[1:]])
+"""
