@@ -7,13 +7,17 @@ removed API). What came from the base is dropped with a warning; what the user w
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from generator import catalog
 from generator.errors import ErrorList
 from generator.model import Spec
 from generator.providers import plain_id
-from generator.resources import provider_ids
+from generator.resources import provider_ids, user_env_names
+from generator.storage import PG_SHIM_VARS
+
+REQUIRED_ENV = re.compile(r"\$\{env\.([A-Z0-9_]+)\}")
 
 RESOURCE_APIS = {
     "models": "inference",
@@ -27,35 +31,45 @@ RESOURCE_APIS = {
 OBSOLETE_RESOURCE_KEYS = ("vector_dbs", "tool_groups")
 
 
-def _drop_unserved_providers(config: dict[str, Any], spec: Spec, warnings: list[str], errors: ErrorList) -> None:
+def _drop_unserved_providers(
+    config: dict[str, Any], spec: Spec, removed: set[str], warnings: list[str], errors: ErrorList
+) -> None:
+    """Providers that need an API `disabled` removed go too (and so on, transitively).
+
+    Only removed APIs count: some shipped bases lack an API a provider lists, and the server
+    copes with that, so the base is trusted as shipped.
+    """
     user = {(e.api, e.provider_id): e for e in spec.providers}
     providers = config.get("providers", {})
-    provider_apis = set(catalog.provider_apis())
+    removed = set(removed)
     changed = True
     while changed:
         changed = False
-        present = {api for api, blocks in providers.items() if blocks}
         for api, blocks in providers.items():
             for block in list(blocks):
                 types = catalog.provider_types(api)
                 info = types.get(block.get("provider_type", ""))
                 deps = (info or {}).get("api_dependencies", [])
-                missing = [d for d in deps if d in provider_apis and d not in present]
+                missing = [d for d in deps if d in removed]
                 if not missing:
                     continue
                 provider_id = plain_id(block.get("provider_id"))
                 entry = user.get((api, provider_id))
                 needs = ", ".join(missing)
                 if entry is not None:
-                    errors.add(entry.path, f"{entry.provider_type} needs the {needs} API, which this config does not have; "
-                               "remove it from spec.server.disabled or add a provider for it")
+                    errors.add(
+                        entry.path,
+                        f"{entry.provider_type} needs the {needs} API, which this config does not have; "
+                        "remove it from spec.server.disabled or add a provider for it",
+                    )
                     continue
                 blocks.remove(block)
                 warnings.append(f"{api} provider '{provider_id}' removed: it needs the {needs} API, which is disabled")
                 changed = True
-    for api in [api for api, blocks in providers.items() if not blocks]:
-        del providers[api]
-        config["apis"] = [a for a in config.get("apis", []) if a != api]
+        for api in [api for api, blocks in providers.items() if not blocks]:
+            del providers[api]
+            config["apis"] = [a for a in config.get("apis", []) if a != api]
+            removed.add(api)
 
 
 def _drop_dangling_defaults(config: dict[str, Any], warnings: list[str]) -> None:
@@ -63,7 +77,8 @@ def _drop_dangling_defaults(config: dict[str, Any], warnings: list[str]) -> None
     if not isinstance(stores, dict):
         return
     if "default_provider_id" in stores and stores["default_provider_id"] not in provider_ids(config, "vector_io"):
-        warnings.append(f"vector_stores.default_provider_id '{stores.pop('default_provider_id')}' dropped: no such vector_io provider")
+        dropped = stores.pop("default_provider_id")
+        warnings.append(f"vector_stores.default_provider_id '{dropped}' dropped: no such vector_io provider")
     for key in ("default_embedding_model", "default_reranker_model"):
         model = stores.get(key)
         if isinstance(model, dict) and model.get("provider_id") not in provider_ids(config, "inference"):
@@ -84,19 +99,44 @@ def _drop_dangling_resources(config: dict[str, Any], warnings: list[str]) -> Non
             provider_id = item.get("provider_id")
             if provider_id and plain_id(provider_id) not in known:
                 name = next((v for k, v in item.items() if k.endswith("_id") and k != "provider_id"), "?")
-                warnings.append(f"registered_resources.{kind} '{name}' dropped: {api} provider '{plain_id(provider_id)}' is gone")
+                warnings.append(
+                    f"registered_resources.{kind} '{name}' dropped: {api} provider '{plain_id(provider_id)}' is gone"
+                )
                 continue
             kept.append(item)
         if kind in resources:
             resources[kind] = kept
     shield_ids = [s.get("shield_id") for s in resources.get("shields") or [] if plain_id(s.get("provider_id"))]
     safety = config.get("safety")
-    if isinstance(safety, dict) and safety.get("default_shield_id") and not shield_ids and "safety" not in config.get("providers", {}):
-        warnings.append(f"safety.default_shield_id '{safety.pop('default_shield_id')}' dropped: the safety API is disabled")
+    if (
+        isinstance(safety, dict)
+        and safety.get("default_shield_id")
+        and not shield_ids
+        and "safety" not in config.get("providers", {})
+    ):
+        warnings.append(
+            f"safety.default_shield_id '{safety.pop('default_shield_id')}' dropped: the safety API is disabled"
+        )
 
 
-def check_consistency(config: dict[str, Any], spec: Spec, warnings: list[str], errors: ErrorList) -> None:
-    _drop_unserved_providers(config, spec, warnings, errors)
+def _check_required_env(config: dict[str, Any], spec: Spec, errors: ErrorList) -> None:
+    """A bare `${env.X}` (no default) stops the server at startup when X is unset."""
+    provided = {ref.env_name for ref in spec.secret_refs} | user_env_names(spec)
+    if spec.uses_postgres:
+        provided |= set(PG_SHIM_VARS)
+    for name in sorted(set(REQUIRED_ENV.findall(repr(config))) - provided):
+        errors.add(
+            "spec.server.containerSpec.env",
+            f"the config needs env var {name} (the base config of '{spec.distribution_name}' reads it "
+            "without a default); add it to spec.server.containerSpec.env",
+        )
+
+
+def check_consistency(
+    config: dict[str, Any], spec: Spec, removed: set[str], warnings: list[str], errors: ErrorList
+) -> None:
+    _drop_unserved_providers(config, spec, removed, warnings, errors)
+    _check_required_env(config, spec, errors)
     _drop_dangling_defaults(config, warnings)
     _drop_dangling_resources(config, warnings)
     if config.get("safety") == {}:

@@ -7,11 +7,15 @@ from typing import Any
 from generator.apis import LLAMA_STACK_VERSION, REMOVED_APIS, config_api
 
 
-def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: str, warnings: list[str]) -> None:
+def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: str, warnings: list[str]) -> set[str]:
+    """Remove the named APIs; return the config API names actually removed."""
+    removed: set[str] = set()
     for index, name in enumerate(disabled):
         path = f"spec.server.disabled[{index}]"
         if name in REMOVED_APIS:
-            warnings.append(f"{path}: the {name} API does not exist in llama-stack {LLAMA_STACK_VERSION}; nothing to disable")
+            warnings.append(
+                f"{path}: the {name} API does not exist in llama-stack {LLAMA_STACK_VERSION}; nothing to disable"
+            )
             continue
         api = config_api(name)
         present = api in config.get("apis", []) or api in config.get("providers", {})
@@ -20,3 +24,5 @@ def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: st
             continue
         config["apis"] = [a for a in config.get("apis", []) if a != api]
         config.get("providers", {}).pop(api, None)
+        removed.add(api)
+    return removed

@@ -35,7 +35,9 @@ __all__ = ["check_user_config", "configmap_name", "container_command", "generate
 
 def serialize(config: dict[str, Any]) -> str:
     """Stable bytes for the same config: key order is the base's, then the order steps add."""
-    return yaml.dump(config, Dumper=YamlDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+    return yaml.dump(
+        config, Dumper=YamlDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100
+    )
 
 
 def configmap_name(llsd_name: str, config_yaml: str) -> str:
@@ -46,7 +48,9 @@ def _version_warning(config: dict[str, Any], source: str) -> list[str]:
     version = config.get("version")
     if version == CONFIG_VERSION:
         return []
-    return [f"{source} has version {version!r}; llama-stack {registry.llama_stack_version()} reads version {CONFIG_VERSION}"]
+    return [
+        f"{source} has version {version!r}; llama-stack {registry.llama_stack_version()} reads version {CONFIG_VERSION}"
+    ]
 
 
 def _count_providers(config: dict[str, Any]) -> int:
@@ -62,19 +66,24 @@ def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
     """Run the steps; raise SpecError with everything the steps found wrong."""
     if spec.user_config is not None or spec.distribution_name is None:
         raise SpecError(
-            [{"path": "spec.server.distribution", "message": "only a registry distribution (distribution.name) "
-              "without userConfig has a config to generate"}]
+            [
+                {
+                    "path": "spec.server.distribution",
+                    "message": "only a registry distribution (distribution.name) "
+                    "without userConfig has a config to generate",
+                }
+            ]
         )
     errors = ErrorList()
     warnings: list[str] = []
     config = registry.base_config(spec.distribution_name)
     warnings += _version_warning(config, f"base config of distribution '{spec.distribution_name}'")
     overlay_providers(config, spec.providers)
-    apply_disabled(config, spec.server.get("disabled") or [], spec.distribution_name, warnings)
+    removed = apply_disabled(config, spec.server.get("disabled") or [], spec.distribution_name, warnings)
     config = apply_storage(config, spec.storage_mount_path, spec.uses_postgres)
     resource_count = apply_resources(config, spec, errors)
     apply_server(config, spec)
-    check_consistency(config, spec, warnings, errors)
+    check_consistency(config, spec, removed, warnings, errors)
     errors.raise_if_any()
     return config, warnings, resource_count
 
@@ -103,9 +112,13 @@ def check_user_config(text: str) -> list[str]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SpecError([{"path": path, "message": f"config.yaml is not valid YAML{where}; fix the ConfigMap"}]) from None
+        raise SpecError(
+            [{"path": path, "message": f"config.yaml is not valid YAML{where}; fix the ConfigMap"}]
+        ) from None
     if not isinstance(config, dict):
         raise SpecError([{"path": path, "message": "config.yaml must be a YAML mapping with at least `providers`"}])
     if not isinstance(config.get("providers"), dict):
-        raise SpecError([{"path": path, "message": "config.yaml has no `providers` mapping, which llama-stack requires"}])
+        raise SpecError(
+            [{"path": path, "message": "config.yaml has no `providers` mapping, which llama-stack requires"}]
+        )
     return _version_warning(config, "userConfig config.yaml")

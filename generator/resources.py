@@ -86,7 +86,12 @@ def _register_models(config: dict[str, Any], spec: Spec, errors: ErrorList) -> l
     for provider_id, deployment in azure.items():
         if provider_id not in served:  # azure's deployment is its default model
             registered.append(
-                {"model_id": deployment, "provider_id": provider_id, "provider_model_id": deployment, "model_type": "llm"}
+                {
+                    "model_id": deployment,
+                    "provider_id": provider_id,
+                    "provider_model_id": deployment,
+                    "model_type": "llm",
+                }
             )
     return registered
 
@@ -122,18 +127,20 @@ def _register_shields(
             else:
                 errors.add(path, "llama-guard needs an inference provider to run the guard model; add one")
                 continue
-        registered.append({"shield_id": shield["name"], "provider_id": provider_id, "provider_shield_id": provider_shield_id})
+        registered.append(
+            {"shield_id": shield["name"], "provider_id": provider_id, "provider_shield_id": provider_shield_id}
+        )
     return registered
 
 
-def _env_set_by_user(spec: Spec) -> set[str]:
+def user_env_names(spec: Spec) -> set[str]:
     return {e.get("name") for e in spec.server["containerSpec"].get("env") or [] if e.get("name")}
 
 
 def _check_tools(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
     tools = (spec.server.get("resources") or {}).get("tools") or []
     groups = catalog.toolgroup_providers()
-    user_env = _env_set_by_user(spec)
+    user_env = user_env_names(spec)
     served: set[str] = set()
     for block in config.get("providers", {}).get("tool_runtime", []):
         provider_id = str(block.get("provider_id") or "")
@@ -170,5 +177,5 @@ def apply_resources(config: dict[str, Any], spec: Spec, errors: ErrorList) -> in
     if shields:  # the default shield must be one that is registered
         config.setdefault("safety", {})["default_shield_id"] = shields[0]["shield_id"]
     tool_count = _check_tools(config, spec, errors)
-    named = (spec.server.get("resources") or {})
+    named = spec.server.get("resources") or {}
     return len(named.get("models") or []) + len(named.get("shields") or []) + tool_count

@@ -22,9 +22,7 @@ PROVIDER_ID = validate.Regexp(
     r"^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$",
     error="must be lower-case letters, digits, '-' or '_', starting and ending with a letter or digit",
 )
-QUANTITY = validate.Regexp(
-    r"^[0-9]+(\.[0-9]+)?([EPTGMK]i?|[mk])?$", error="must be a Kubernetes quantity such as 10Gi"
-)
+QUANTITY = validate.Regexp(r"^[0-9]+(\.[0-9]+)?([EPTGMK]i?|[mk])?$", error="must be a Kubernetes quantity such as 10Gi")
 CONFIGMAP_KEY = validate.Regexp(
     r"^[a-zA-Z0-9]([a-zA-Z0-9\-_.]*[a-zA-Z0-9])?$", error="must be a valid ConfigMap key (no '/' or '..')"
 )

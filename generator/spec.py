@@ -132,7 +132,9 @@ def _check_exclusions(server: dict[str, Any], errors: ErrorList) -> None:
         )
     tls = server.get("serverTLS")
     if tls and tls.get("enabled") and not tls.get("secretName"):
-        errors.add("spec.server.serverTLS.secretName", "required when serverTLS is enabled; name a kubernetes.io/tls Secret")
+        errors.add(
+            "spec.server.serverTLS.secretName", "required when serverTLS is enabled; name a kubernetes.io/tls Secret"
+        )
     container_port = server["containerSpec"].get("port")
     if container_port and "port" in server and container_port != server["port"]:
         errors.add(
@@ -158,8 +160,7 @@ def _check_env_collisions(refs: list[SecretRef], errors: ErrorList) -> None:
         if ref.env_name in seen:
             errors.add(
                 ref.path,
-                f"its env var {ref.env_name} is also produced by {seen[ref.env_name]}; "
-                "give the providers distinct ids",
+                f"its env var {ref.env_name} is also produced by {seen[ref.env_name]}; give the providers distinct ids",
             )
         seen.setdefault(ref.env_name, ref.path)
 

@@ -13,17 +13,22 @@ from typing import Any
 from generator.layout import STORAGE_CONNECTION_ENV
 
 PG_ENV = "LLSD_STORAGE_PG_"
+PG_SHIM_VARS = tuple(f"{PG_ENV}{name}" for name in ("HOST", "PORT", "DB", "USER", "PASSWORD"))
 KV_POSTGRES = "kv_postgres"
 SQL_POSTGRES = "sql_postgres"
 
 
 def _pg_fields() -> dict[str, str]:
+    def ref(name: str, default: str | None = None) -> str:
+        suffix = "" if default is None else f":={default}"
+        return "${env." + PG_ENV + name + suffix + "}"
+
     return {
-        "host": "${env.%sHOST}" % PG_ENV,
-        "port": "${env.%sPORT:=5432}" % PG_ENV,
-        "db": "${env.%sDB}" % PG_ENV,
-        "user": "${env.%sUSER}" % PG_ENV,
-        "password": "${env.%sPASSWORD:=}" % PG_ENV,
+        "host": ref("HOST"),
+        "port": ref("PORT", "5432"),
+        "db": ref("DB"),
+        "user": ref("USER"),
+        "password": ref("PASSWORD", ""),
     }
 
 

@@ -1,0 +1,36 @@
+# make run | make test | make bench  (see README.md)
+# The venv needs Python >= 3.12 (llama-stack 0.7.3); scripts/find-python locates one.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-test
+# llama-stack's vector_io loads tiktoken's cl100k_base at startup; the boot tests read it here.
+export TIKTOKEN_CACHE_DIR := $(CURDIR)/$(VENV)/tiktoken-cache
+
+.PHONY: venv run test lint data golden e2e bench fuzz soak clean
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) scripts/tiktoken_cache.py $(TIKTOKEN_CACHE_DIR)
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Start the hook on 127.0.0.1:8080 (gunicorn, 2 workers).
+run: $(STAMP)
+	$(VENV)/bin/llsd-hook serve --bind 127.0.0.1:8080 --workers 2
+
+## Lint, then every test: generator, hooks, manifests, llama-stack conformance and boots, E2E.
+test: $(STAMP) lint
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+## Regenerate generator/data/ from the installed llama-stack (review the diff).
+data: $(STAMP)
+	$(PY) scripts/generate_data.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
