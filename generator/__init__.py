@@ -8,15 +8,18 @@ children. Public API:
 - `container_command(spec) -> list[str]`: how the llama-stack container starts.
 - `check_user_config(text) -> list[str]`: warnings for a user's own config.yaml (userConfig).
 - `distribution_image(name, overrides) -> str`: image of a registry distribution.
+- `external.install_command(provider)`, `external.merge_command(providers)`: the init containers
+  that install external providers (spec 001) and merge them into the final config in the pod.
 """
 
 from generator.errors import SpecError
-from generator.model import ConfigMapRef, GenerationResult, ProviderEntry, SecretRef, Spec
+from generator.model import ConfigMapRef, ExternalProvider, GenerationResult, ProviderEntry, SecretRef, Spec
 from generator.pipeline import check_user_config, container_command, generate, parse_spec
 from generator.registry import distribution_image
 
 __all__ = [
     "ConfigMapRef",
+    "ExternalProvider",
     "GenerationResult",
     "ProviderEntry",
     "SecretRef",

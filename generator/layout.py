@@ -18,3 +18,12 @@ DEFAULT_STORAGE_SIZE = "10Gi"
 DEFAULT_PORT = 8321
 HEALTH_PATH = "/v1/health"
 STORAGE_CONNECTION_ENV = "LLSD_STORAGE_CONNECTION_STRING"
+
+# External providers (spec 001): init containers install wheels here; a merge step writes the
+# final config, which the server then runs instead of CONFIG_PATH.
+EXTERNAL_DIR = "/opt/llama-stack/external-providers"
+EXTERNAL_PACKAGES_DIR = f"{EXTERNAL_DIR}/python-packages"
+EXTERNAL_METADATA_DIR = f"{EXTERNAL_DIR}/metadata"
+FINAL_CONFIG_DIR = "/opt/llama-stack/config"
+FINAL_CONFIG_PATH = f"{FINAL_CONFIG_DIR}/{CONFIG_KEY}"
+PROVIDER_IMAGE_DIR = "/lls-provider"

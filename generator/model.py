@@ -52,6 +52,22 @@ class ProviderEntry:
 
 
 @dataclass(frozen=True)
+class ExternalProvider:
+    """One entry of spec.server.externalProviders: installed from its image in an init container."""
+
+    path: str  # spec.server.externalProviders.inference[0]
+    api: str  # config key, e.g. vector_io
+    provider_id: str
+    image: str
+    image_pull_policy: str
+    config: dict[str, Any]
+
+    @property
+    def init_container_name(self) -> str:
+        return f"install-provider-{self.provider_id}"
+
+
+@dataclass(frozen=True)
 class Spec:
     """The validated LLSD. `raw` is the validated `spec` with defaults (CR field names)."""
 
@@ -68,6 +84,7 @@ class Spec:
     ca_bundle: ConfigMapRef | None
     storage_mount_path: str
     uses_postgres: bool
+    external_providers: tuple[ExternalProvider, ...] = ()
 
     @property
     def server(self) -> dict[str, Any]:

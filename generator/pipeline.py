@@ -14,6 +14,7 @@ from generator import registry
 from generator.consistency import check_consistency
 from generator.disabled import apply_disabled
 from generator.errors import ErrorList, SpecError
+from generator.external import override_warnings
 from generator.model import GenerationResult, Spec
 from generator.providers import is_conditional, overlay_providers
 from generator.resources import apply_resources
@@ -83,6 +84,7 @@ def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
     config = apply_storage(config, spec.storage_mount_path, spec.uses_postgres)
     resource_count = apply_resources(config, spec, errors)
     apply_server(config, spec)
+    warnings += override_warnings(config, spec.external_providers)
     check_consistency(config, spec, removed, warnings, errors)
     errors.raise_if_any()
     return config, warnings, resource_count

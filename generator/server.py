@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.layout import CONFIG_PATH, TLS_CERT_PATH, TLS_KEY_PATH
+from generator.layout import CONFIG_PATH, FINAL_CONFIG_PATH, TLS_CERT_PATH, TLS_KEY_PATH
 from generator.model import Spec
 from generator.storage import POSTGRES_SHIM
 
@@ -21,8 +21,12 @@ def apply_server(config: dict[str, Any], spec: Spec) -> None:
 
 
 def container_command(spec: Spec) -> list[str]:
-    """`llama stack run` ignores server.port, so the port is passed on the command line too."""
-    run_args = ["stack", "run", CONFIG_PATH, "--port", str(spec.port)]
+    """`llama stack run` ignores server.port, so the port is passed on the command line too.
+
+    With external providers the server runs the config their init container merged.
+    """
+    config_path = FINAL_CONFIG_PATH if spec.external_providers else CONFIG_PATH
+    run_args = ["stack", "run", config_path, "--port", str(spec.port)]
     if spec.uses_postgres:
         return ["python3", "-c", POSTGRES_SHIM, *run_args]
     return ["llama", *run_args]

@@ -14,7 +14,8 @@ from marshmallow import ValidationError
 from generator import registry
 from generator.apis import CR_TO_CONFIG_API, LLAMA_STACK_VERSION, REMOVED_APIS
 from generator.errors import ErrorList, SpecError
-from generator.layout import DEFAULT_PORT, STORAGE_CONNECTION_ENV
+from generator.external import parse_external
+from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_PORT, STORAGE_CONNECTION_ENV
 from generator.model import ConfigMapRef, ProviderEntry, SecretRef, Spec
 from generator.providers import build_entry
 from generator.schema import LLSDSpecSchema
@@ -203,6 +204,7 @@ def parse_spec(llsd: Any) -> Spec:
     server = raw["server"]
     _check_exclusions(server, errors)
     entries = _check_providers(server, errors)
+    external = parse_external(server, entries, errors)
     refs = [ref for entry in entries for ref in entry.secret_refs] + _storage_refs(server)
     _check_env_collisions(refs, errors)
     errors.raise_if_any()
@@ -221,6 +223,7 @@ def parse_spec(llsd: Any) -> Spec:
         ca_bundle=_configmap_ref(
             "spec.server.tlsConfig.caBundle", (server.get("tlsConfig") or {}).get("caBundle"), namespace, keys=True
         ),
-        storage_mount_path=(server.get("storage") or {}).get("mountPath") or "/.llama",
+        storage_mount_path=(server.get("storage") or {}).get("mountPath") or DEFAULT_MOUNT_PATH,
         uses_postgres=bool(_storage_refs(server)),
+        external_providers=external,
     )
