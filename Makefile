@@ -28,6 +28,12 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+## Benchmark the hook under gunicorn with wrk (loopback only); prints the table, writes docs/bench.png.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m bench.run
+
 ## Regenerate generator/data/ from the installed llama-stack (review the diff).
 data: $(STAMP)
 	$(PY) scripts/generate_data.py
