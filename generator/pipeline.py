@@ -5,12 +5,16 @@ base config -> overlay providers -> disabled -> storage -> resources -> server -
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 import yaml
 
-from generator import registry
+from generator import registry, yaml_emit
 from generator.consistency import check_consistency
 from generator.disabled import apply_disabled
 from generator.errors import ErrorList, SpecError
@@ -23,10 +27,8 @@ from generator.spec import parse_spec
 from generator.storage import apply_storage
 
 try:
-    from yaml import CSafeDumper as YamlDumper
     from yaml import CSafeLoader as YamlLoader
 except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
-    from yaml import SafeDumper as YamlDumper  # type: ignore[assignment]
     from yaml import SafeLoader as YamlLoader  # type: ignore[assignment]
 
 CONFIG_VERSION = 2
@@ -36,9 +38,7 @@ __all__ = ["check_user_config", "configmap_name", "container_command", "generate
 
 def serialize(config: dict[str, Any]) -> str:
     """Stable bytes for the same config: key order is the base's, then the order steps add."""
-    return yaml.dump(
-        config, Dumper=YamlDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100
-    )
+    return yaml_emit.dump(config)
 
 
 def configmap_name(llsd_name: str, config_yaml: str) -> str:
@@ -90,8 +90,27 @@ def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
     return config, warnings, resource_count
 
 
-def generate(llsd: dict[str, Any]) -> GenerationResult:
-    """The whole CR in; config.yaml text, env vars, ConfigMap name and warnings out."""
+def _cache_key(llsd: Any) -> str | None:
+    """What the result depends on: name, namespace and spec (not status, labels or uid)."""
+    if not isinstance(llsd, dict) or not isinstance(llsd.get("metadata"), dict):
+        return None
+    metadata = llsd["metadata"]
+    try:
+        return json.dumps([metadata.get("name"), metadata.get("namespace"), llsd.get("spec")], sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=512)
+def _generate_cached(key: str) -> GenerationResult | SpecError:
+    name, namespace, spec = json.loads(key)
+    try:
+        return _generate({"metadata": {"name": name, "namespace": namespace}, "spec": spec})
+    except SpecError as err:
+        return err
+
+
+def _generate(llsd: dict[str, Any]) -> GenerationResult:
     spec = parse_spec(llsd)
     config, warnings, resource_count = build_config(spec)
     text = serialize(config)
@@ -104,6 +123,21 @@ def generate(llsd: dict[str, Any]) -> GenerationResult:
         resource_count=resource_count,
         command=container_command(spec),
     )
+
+
+def generate(llsd: dict[str, Any]) -> GenerationResult:
+    """The whole CR in; config.yaml text, env vars, ConfigMap name and warnings out.
+
+    The CR is read in canonical form (keys sorted), so the bytes never depend on the key order
+    the API server happens to send. A pure function, so results are memoised per process:
+    Metacontroller resyncs every parent with the same spec over and over. Callers get their own
+    copies of the mutable fields.
+    """
+    key = _cache_key(llsd)
+    result = _generate_cached(key) if key is not None else _generate(llsd)
+    if isinstance(result, SpecError):
+        raise SpecError(copy.deepcopy(result.errors))
+    return replace(result, env=copy.deepcopy(result.env), warnings=list(result.warnings), command=list(result.command))
 
 
 def check_user_config(text: str) -> list[str]:

@@ -5,7 +5,7 @@ Base configs are parsed once per process; callers get a deep copy they may chang
 
 from __future__ import annotations
 
-import copy
+import json
 from functools import cache
 from typing import Any
 
@@ -26,13 +26,16 @@ def llama_stack_version() -> str:
 
 
 @cache
-def _base_config(name: str) -> dict[str, Any]:
-    return load_data(_registry()["distributions"][name]["config"])
+def _base_config_json(name: str) -> str:
+    return json.dumps(load_data(_registry()["distributions"][name]["config"]))
 
 
 def base_config(name: str) -> dict[str, Any]:
-    """A private copy of the distribution's shipped config.yaml."""
-    return copy.deepcopy(_base_config(name))
+    """A private copy of the distribution's shipped config.yaml.
+
+    Parsed once per process; each call decodes a JSON copy, several times faster than deepcopy.
+    """
+    return json.loads(_base_config_json(name))
 
 
 def distribution_image(name: str, overrides: dict[str, str] | None = None) -> str:

@@ -42,10 +42,10 @@ class OneOrMany(fields.Field):
 
     def __init__(self, nested: type[Schema], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.nested = nested
+        self.schema = nested()
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        schema = self.nested()
+        schema = self.schema
         if isinstance(value, dict):
             return schema.load(value)
         if isinstance(value, list):
@@ -72,7 +72,7 @@ class StringOrObject(fields.Field):
 
     def __init__(self, nested: type[Schema], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.nested = nested
+        self.schema = nested()
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
@@ -80,7 +80,7 @@ class StringOrObject(fields.Field):
                 raise ValidationError("must not be empty")
             return {"name": value}
         if isinstance(value, dict):
-            return self.nested().load(value)
+            return self.schema.load(value)
         raise ValidationError("must be a name or an object with `name`")
 
 

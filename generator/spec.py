@@ -7,6 +7,7 @@ checks many of the same rules, but it can be skipped or loosened, so the hook ch
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from marshmallow import ValidationError
@@ -24,6 +25,12 @@ from generator.secrets import make_ref
 # Children are named `<llsd>-<suffix>`; the longest DNS-label name is `<llsd>-network-policy`,
 # and a Service name must stay a 63-character DNS label.
 MAX_NAME_LENGTH = 63 - len("-network-policy")
+
+
+@cache
+def _schema() -> LLSDSpecSchema:
+    """One schema instance per process: building it costs more than loading a spec."""
+    return LLSDSpecSchema()
 
 
 def _flatten(messages: Any, path: str, errors: ErrorList) -> None:
@@ -194,7 +201,7 @@ def parse_spec(llsd: Any) -> Spec:
     if spec_value is None:
         spec_value = {}
     try:
-        raw = LLSDSpecSchema().load(spec_value) if isinstance(spec_value, dict) else None
+        raw = _schema().load(spec_value) if isinstance(spec_value, dict) else None
     except ValidationError as err:
         _flatten(err.messages, "spec", errors)
         raise SpecError(errors.items) from None

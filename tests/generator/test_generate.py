@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from generator import generate
+from generator import generate, pipeline
 from generator.layout import CONFIG_PATH, TLS_CERT_PATH, TLS_KEY_PATH
 from tests.generator.crs import CASES, VLLM, llsd, secret
 
@@ -209,11 +209,41 @@ def test_obsolete_registered_resource_keys_are_dropped():
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_input_gives_the_same_bytes(name):
+    """Twice from scratch (the per-process memo cleared), and through the memo."""
+    pipeline._generate_cached.cache_clear()
     first = generate(copy.deepcopy(CASES[name]))
+    pipeline._generate_cached.cache_clear()
     second = generate(copy.deepcopy(CASES[name]))
-    assert first.config_yaml == second.config_yaml
-    assert first.env == second.env
-    assert first.configmap_name == second.configmap_name
+    memoised = generate(copy.deepcopy(CASES[name]))
+    assert first.config_yaml == second.config_yaml == memoised.config_yaml
+    assert first.env == second.env == memoised.env
+    assert first.configmap_name == second.configmap_name == memoised.configmap_name
+
+
+def test_key_order_of_the_cr_does_not_change_the_bytes():
+    cr = copy.deepcopy(CASES["everything"])
+    reordered = copy.deepcopy(cr)
+    vec = reordered["spec"]["server"]["providers"]["vectorIo"]
+    vec["config"] = dict(reversed(list(vec["config"].items())))
+    reordered["spec"]["server"] = dict(reversed(list(reordered["spec"]["server"].items())))
+    assert generate(reordered).config_yaml == generate(cr).config_yaml
+
+
+def test_memoised_results_are_private_copies():
+    first = generate(CASES["issue-example"])
+    first.env.clear()
+    first.warnings.append("mine")
+    second = generate(CASES["issue-example"])
+    assert second.env and second.warnings == []
+
+
+def test_status_and_labels_do_not_change_the_result_but_the_spec_does():
+    cr = copy.deepcopy(CASES["issue-example"])
+    cr["status"] = {"phase": "Ready"}
+    cr["metadata"]["labels"] = {"team": "a"}
+    assert generate(cr) == generate(CASES["issue-example"])
+    cr["spec"]["server"]["port"] = 9001
+    assert generate(cr).config_yaml != generate(CASES["issue-example"]).config_yaml
 
 
 def test_configmap_name_is_the_content_hash():
