@@ -307,10 +307,10 @@ class Pod:
     scheme: str
     process: subprocess.Popen[bytes] | None
     log_path: Path
-    argv: list[str]
-    env: dict[str, str]
-    mapper: PathMapper
-    grace_seconds: float
+    argv: list[str] = field(repr=False)  # may hold resolved Secret values: never in a repr
+    env: dict[str, str] = field(repr=False)
+    mapper: PathMapper = field(repr=False)
+    grace_seconds: float = 15.0
     _redact: list[str] = field(default_factory=list, repr=False)
 
     @property
