@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.fake_openai import FakeOpenAI
 from tests.e2e.podrunner import Pod, run_hook_pod, run_pod
-from tests.e2e.postgres import PostgresServer, PostgresUnavailable, postgres_server
+from tests.e2e.postgres import PostgresServer, PostgresUnavailable, find_bindir, postgres_server
 
 
 @pytest.fixture
@@ -26,16 +26,16 @@ def fake_upstream() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """One real PostgreSQL for the session (a test wanting a clean database calls create_database)."""
+    """One real PostgreSQL for the session (a test wanting a clean database calls create_database).
+
+    Skips only when no PostgreSQL binaries exist; a server that exists but fails to start is an error.
+    """
     try:
-        ctx = postgres_server()
-        server = ctx.__enter__()
+        find_bindir()
     except PostgresUnavailable as exc:
         pytest.skip(str(exc))
-    try:
+    with postgres_server() as server:
         yield server
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -141,6 +142,9 @@ class ObjectStore:
                 text = raw.decode(errors="replace").strip()
                 if len(text) >= 4:
                     values.append(text)
+                password = _url_password(text)  # a connection string's password may be logged alone
+                if password and len(password) >= 4:
+                    values.append(password)
         return sorted(set(values), key=len, reverse=True)
 
     def lookup(self, kind: str, name: str, key: str, optional: bool) -> bytes | None:
@@ -682,6 +686,13 @@ class PodRunner:
         if os.environ.get("LLSD_E2E_KEEP") == "1":
             return
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _url_password(text: str) -> str | None:
+    try:
+        return urllib.parse.urlsplit(text).password if "://" in text else None
+    except ValueError:
+        return None
 
 
 def _redact(text: str, values: Iterable[str]) -> str:

@@ -22,6 +22,7 @@ import yaml
 from tests.e2e.fake_openai import REPLY, FakeOpenAI, embedding_for, wait_for
 from tests.e2e.podrunner import (
     REDACTED,
+    ObjectStore,
     PathMapper,
     PodFailed,
     listening_addresses,
@@ -399,3 +400,9 @@ def test_pod_runner_kills_a_container_that_ignores_sigterm_and_its_children() ->
     assert code == -signal.SIGKILL and elapsed >= 1.0
     assert wait_for(lambda: not _alive(child), timeout=5), "the container's child survived"
     assert not _alive(main)
+
+
+def test_redaction_covers_whole_values_and_connection_string_passwords() -> None:
+    store = ObjectStore.from_objects([_secret("db", {"url": "postgresql://u:pw-1234@127.0.0.1:5432/db"}), *_objects()])
+    values = store.secret_values()
+    assert "pw-1234" in values and SECRET_VALUE in values and "string-data-token" in values
