@@ -23,7 +23,7 @@ from generator.model import GenerationResult, Spec
 from generator.providers import is_conditional, overlay_providers
 from generator.resources import apply_resources
 from generator.server import apply_server, container_command
-from generator.spec import parse_spec
+from generator.spec import distro_dir, parse_spec
 from generator.storage import apply_storage
 
 try:
@@ -81,7 +81,8 @@ def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
     warnings += _version_warning(config, f"base config of distribution '{spec.distribution_name}'")
     overlay_providers(config, spec.providers)
     removed = apply_disabled(config, spec.server.get("disabled") or [], spec.distribution_name, warnings)
-    config = apply_storage(config, spec.storage_mount_path, spec.uses_postgres)
+    storage_kind = (spec.server.get("configStorage") or {}).get("type")
+    config = apply_storage(config, spec.storage_mount_path, distro_dir(spec.distribution_name), storage_kind)
     resource_count = apply_resources(config, spec, errors)
     apply_server(config, spec)
     warnings += override_warnings(config, spec.external_providers)

@@ -8,8 +8,10 @@ LLSD_STORAGE_CONNECTION_STRING into LLSD_STORAGE_PG_* variables and execs the se
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from generator.catalog import load_data
 from generator.layout import STORAGE_CONNECTION_ENV
 
 PG_ENV = "LLSD_STORAGE_PG_"
@@ -55,22 +57,49 @@ def _rename_backends(value: Any, renames: dict[str, str]) -> None:
             _rename_backends(child, renames)
 
 
-def apply_storage(config: dict[str, Any], mount_path: str, postgres: bool) -> dict[str, Any]:
-    """Return the config with its state moved under `mount_path`, or onto PostgreSQL."""
-    config = _rewrite(config, "~/.llama", mount_path.rstrip("/") or "/")
-    if not postgres:
-        return config
-    storage = config.setdefault("storage", {})
+@cache
+def _store_defaults() -> dict[str, Any]:
+    return load_data("storage.yaml")["store_defaults"]
+
+
+def _use_sqlite(storage: dict[str, Any], data_dir: str) -> None:
+    """Backends of another kind (postgres-demo's) become SQLite files of the same name."""
+    for name, backend in (storage.get("backends") or {}).items():
+        kind = str(backend.get("type", ""))
+        if kind not in ("kv_sqlite", "sql_sqlite"):
+            sqlite = "kv_sqlite" if kind.startswith("kv_") else "sql_sqlite"
+            storage["backends"][name] = {
+                "type": sqlite,
+                "db_path": "${env.SQLITE_STORE_DIR:=" + data_dir + "}/" + name + ".db",
+            }
+
+
+def _use_postgres(config: dict[str, Any], storage: dict[str, Any]) -> None:
     backends = storage.get("backends") or {}
     renames = {
         name: KV_POSTGRES if str(backend.get("type", "")).startswith("kv_") else SQL_POSTGRES
         for name, backend in backends.items()
     }
+    # Stores a config leaves out default to kv_default/sql_default, which are about to go.
+    stores = storage.setdefault("stores", {})
+    for name, default in _store_defaults().items():
+        stores.setdefault(name, dict(default))
     storage["backends"] = {
         KV_POSTGRES: {"type": "kv_postgres", **_pg_fields()},
         SQL_POSTGRES: {"type": "sql_postgres", **_pg_fields()},
     }
-    _rename_backends(config, renames)
+    _rename_backends(config, {**renames, "kv_default": KV_POSTGRES, "sql_default": SQL_POSTGRES})
+
+
+def apply_storage(config: dict[str, Any], mount_path: str, data_dir: str, kind: str | None) -> dict[str, Any]:
+    """Return the config with its state under `mount_path`; `kind` (configStorage.type) may
+    switch every backend to SQLite files or to PostgreSQL. Without it the base's backends stay."""
+    config = _rewrite(config, "~/.llama", mount_path.rstrip("/") or "/")
+    storage = config.setdefault("storage", {})
+    if kind == "sqlite":
+        _use_sqlite(storage, _rewrite(data_dir, "~/.llama", mount_path.rstrip("/") or "/"))
+    elif kind == "postgres":
+        _use_postgres(config, storage)
     return config
 
 

@@ -7,6 +7,7 @@ llama-stack ships, so a llama-stack upgrade shows up as a reviewable data diff.
 Writes:
 - data/distributions/<name>.yaml: each distribution's config.yaml, byte for byte.
 - data/distributions.yaml: the registry (name -> image, base config, llama-stack version).
+- data/storage.yaml: llama-stack's default storage stores (used when backends are renamed).
 - data/providers.yaml: the provider catalog (API -> provider_type -> config fields and where the
   CR's simplified fields go), read from llama-stack's own provider registry and config classes.
 """
@@ -136,6 +137,13 @@ def build_registry(catalog: dict[str, Any], version: str) -> tuple[dict[str, Any
     return {"llama_stack_version": version, "distributions": registry}, texts
 
 
+def build_storage_defaults() -> dict[str, Any]:
+    """Stores a config may omit: llama-stack then points them at `kv_default`/`sql_default`."""
+    from llama_stack.core.storage.datatypes import ServerStoresConfig
+
+    return {"store_defaults": ServerStoresConfig().model_dump(mode="json", exclude_none=True)}
+
+
 def render() -> dict[Path, str]:
     version = metadata.version("llama-stack")
     catalog = build_catalog()
@@ -144,6 +152,7 @@ def render() -> dict[Path, str]:
     files = {
         DATA_DIR / "providers.yaml": _dump(catalog),
         DATA_DIR / "distributions.yaml": _dump(registry),
+        DATA_DIR / "storage.yaml": _dump(build_storage_defaults()),
     }
     for name, text in texts.items():
         files[DATA_DIR / "distributions" / f"{name}.yaml"] = text

@@ -100,6 +100,22 @@ CASES: dict[str, dict[str, Any]] = {
             }
         }
     ),
+    "postgres-demo-on-postgres": llsd(
+        {
+            "distribution": {"name": "postgres-demo"},
+            "providers": {"inference": VLLM},
+            "configStorage": {"type": "postgres", "connectionString": secret("pg", "dsn")},
+            "containerSpec": {"env": [{"name": "INFERENCE_MODEL", "value": "llama-3"}]},
+        }
+    ),
+    "postgres-demo-on-sqlite": llsd(
+        {
+            "distribution": {"name": "postgres-demo"},
+            "providers": {"inference": VLLM},
+            "configStorage": {"type": "sqlite"},
+            "containerSpec": {"env": [{"name": "INFERENCE_MODEL", "value": "llama-3"}]},
+        }
+    ),
     "disable-vector-io": llsd({"providers": {"inference": VLLM}, "disabled": ["vectorIo", "files"]}),
     "nvidia-boot": llsd(
         {"distribution": {"name": "nvidia"}, "providers": {"inference": VLLM}, "resources": {"models": ["fake-llm"]}}

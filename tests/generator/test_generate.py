@@ -163,6 +163,28 @@ def test_postgres_storage_replaces_backends_and_rewires_every_reference():
     assert result.command[3:] == ["stack", "run", CONFIG_PATH, "--port", "8321"]
 
 
+def test_postgres_makes_every_store_explicit_so_none_falls_back_to_a_removed_backend():
+    """llama-stack points omitted stores (postgres-demo omits connectors) at kv_default."""
+    storage = config_of(CASES["postgres-demo-on-postgres"])["storage"]
+    assert set(storage["backends"]) == {"kv_postgres", "sql_postgres"}
+    assert storage["stores"]["connectors"] == {"backend": "kv_postgres", "namespace": "connectors"}
+    assert {store["backend"] for store in storage["stores"].values()} == {"kv_postgres", "sql_postgres"}
+
+
+def test_explicit_sqlite_turns_a_postgres_base_into_files_on_the_mount():
+    backends = config_of(CASES["postgres-demo-on-sqlite"])["storage"]["backends"]
+    assert backends == {
+        "kv_default": {
+            "type": "kv_sqlite",
+            "db_path": "${env.SQLITE_STORE_DIR:=/.llama/distributions/postgres-demo}/kv_default.db",
+        },
+        "sql_default": {
+            "type": "sql_sqlite",
+            "db_path": "${env.SQLITE_STORE_DIR:=/.llama/distributions/postgres-demo}/sql_default.db",
+        },
+    }
+
+
 def test_server_port_workers_and_tls_paths():
     result = generate(CASES["everything"])
     server = yaml.safe_load(result.config_yaml)["server"]
