@@ -11,7 +11,7 @@ export TIKTOKEN_CACHE_DIR := $(CURDIR)/$(VENV)/tiktoken-cache
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,starter]'
 	$(PY) scripts/tiktoken_cache.py $(TIKTOKEN_CACHE_DIR)
 	@touch $(STAMP)
 
