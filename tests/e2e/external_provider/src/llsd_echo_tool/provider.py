@@ -1,0 +1,15 @@
+"""llama-stack imports `<module>.provider` and calls get_provider_spec() for a `module:` entry."""
+
+from llama_stack_api import Api, RemoteProviderSpec
+
+
+def get_provider_spec() -> RemoteProviderSpec:
+    return RemoteProviderSpec(
+        api=Api.tool_runtime,
+        adapter_type="llsd-echo",
+        provider_type="remote::llsd-echo",
+        module="llsd_echo_tool",
+        config_class="llsd_echo_tool.config.EchoToolConfig",
+        pip_packages=[],
+        description="Echoes its input (llsd-hook E2E test provider).",
+    )
