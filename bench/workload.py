@@ -8,11 +8,14 @@ built by asking the hook once for a fresh parent and feeding its answer back as 
 from __future__ import annotations
 
 import base64
-import copy
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.support.metacontroller import sync_request
+
+__all__ = ["load_sample", "scaled_cr", "sync_request"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "manifests" / "samples"
@@ -55,43 +58,3 @@ def scaled_cr(count: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "data": {f"token-{i}": base64.b64encode(b"bench-token").decode() for i in range(count)},
     }
     return parent, [secret]
-
-
-def _key(obj: dict[str, Any], namespace: str) -> str:
-    return f"{obj['metadata'].get('namespace') or namespace}/{obj['metadata']['name']}"
-
-
-def _type_key(obj: dict[str, Any]) -> str:
-    return f"{obj['kind']}.{obj['apiVersion']}"
-
-
-def sync_request(parent: dict[str, Any], objects: list[dict[str, Any]], children: list[dict[str, Any]]) -> dict:
-    namespace = parent["metadata"].get("namespace", "default")
-    parent = copy.deepcopy(parent)
-    parent["metadata"].setdefault("namespace", namespace)
-    parent["metadata"].update({"uid": "00000000-0000-0000-0000-000000000001", "generation": 1})
-    related: dict[str, dict[str, Any]] = {"Secret.v1": {}, "ConfigMap.v1": {}}
-    for obj in objects:
-        if obj.get("kind") in ("Secret", "ConfigMap"):
-            related[_type_key(obj)][_key(obj, namespace)] = obj
-    observed: dict[str, dict[str, Any]] = {}
-    for child in children:
-        child = copy.deepcopy(child)
-        if child["kind"] == "Deployment":
-            replicas = child["spec"].get("replicas", 1)
-            child["status"] = {
-                "observedGeneration": 1,
-                "replicas": replicas,
-                "readyReplicas": replicas,
-                "availableReplicas": replicas,
-                "updatedReplicas": replicas,
-            }
-            child["metadata"]["generation"] = 1
-        observed.setdefault(_type_key(child), {})[_key(child, namespace)] = child
-    return {
-        "controller": {"metadata": {"name": "llsd"}},
-        "parent": parent,
-        "children": observed,
-        "related": related,
-        "finalizing": False,
-    }
