@@ -1,0 +1,45 @@
+"""Every child the hook asks Metacontroller for, and the one list of their types.
+
+`CHILD_RESOURCES` is the single source of truth for the CompositeController's childResources
+(a test ties metacontroller/compositecontroller.yaml to it): a child whose apiVersion differs
+from the declared one would be deleted and recreated on every sync.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import GenerationResult, Spec
+from hooks.children import simple
+from hooks.children.configmaps import generated_config
+from hooks.children.deployment import PodPlan, deployment
+
+# (apiVersion, resource, kind)
+CHILD_RESOURCES: list[tuple[str, str, str]] = [
+    ("v1", "configmaps", "ConfigMap"),
+    ("v1", "services", "Service"),
+    ("v1", "serviceaccounts", "ServiceAccount"),
+    ("v1", "persistentvolumeclaims", "PersistentVolumeClaim"),
+    ("apps/v1", "deployments", "Deployment"),
+    ("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy"),
+    ("networking.k8s.io/v1", "ingresses", "Ingress"),
+    ("policy/v1", "poddisruptionbudgets", "PodDisruptionBudget"),
+    ("autoscaling/v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+]
+
+
+def build_children(spec: Spec, plan: PodPlan, result: GenerationResult | None) -> list[dict[str, Any]]:
+    children: list[dict[str, Any] | None] = []
+    if result is not None:
+        children.append(generated_config(result.configmap_name, spec.namespace, spec.name, result.config_yaml))
+    children += [
+        simple.service_account(spec),
+        simple.service(spec),
+        simple.persistent_volume_claim(spec),
+        deployment(spec, plan),
+        simple.network_policy(spec),
+        simple.ingress(spec),
+        simple.pod_disruption_budget(spec),
+        simple.horizontal_pod_autoscaler(spec),
+    ]
+    return [child for child in children if child is not None]

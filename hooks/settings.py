@@ -1,0 +1,57 @@
+"""The hook's own settings, from the environment (the container) or the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def operator_version() -> str:
+    try:
+        return metadata.version("llsd-hook")
+    except metadata.PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0+source"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """`image_overrides` maps a distribution name to an image (upstream's image-overrides).
+
+    `bearer_token`: when set, /sync and /customize require `Authorization: Bearer <token>`
+    (Metacontroller v4.16+ `webhook.authorization`). `clock` gives condition timestamps; tests
+    fix it so golden files are stable.
+    """
+
+    image_overrides: dict[str, str] = field(default_factory=dict)
+    bearer_token: str | None = None
+    max_body_bytes: int = 4 * 1024 * 1024
+    resync_seconds: float = 10.0
+    operator_version: str = field(default_factory=operator_version)
+    clock: Callable[[], str] = _utc_now
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """LLSD_IMAGE_OVERRIDES (JSON object), LLSD_AUTH_TOKEN or LLSD_AUTH_TOKEN_FILE,
+        LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS."""
+        env = dict(os.environ if env is None else env)
+        overrides = json.loads(env.get("LLSD_IMAGE_OVERRIDES") or "{}")
+        if not isinstance(overrides, dict) or not all(isinstance(v, str) for v in overrides.values()):
+            raise ValueError("LLSD_IMAGE_OVERRIDES must be a JSON object of distribution name -> image")
+        token = env.get("LLSD_AUTH_TOKEN") or None
+        if not token and env.get("LLSD_AUTH_TOKEN_FILE"):
+            with open(env["LLSD_AUTH_TOKEN_FILE"], encoding="utf-8") as handle:
+                token = handle.read().strip() or None
+        return cls(
+            image_overrides=overrides,
+            bearer_token=token,
+            max_body_bytes=int(env.get("LLSD_MAX_BODY_BYTES") or 4 * 1024 * 1024),
+            resync_seconds=float(env.get("LLSD_RESYNC_SECONDS") or 10.0),
+        )

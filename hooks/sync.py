@@ -1,0 +1,353 @@
+"""The sync hook: a v2 request in, the desired children and the parent's status out.
+
+Safety first (DESIGN §7): Metacontroller deletes every owned child that a 200 answer leaves out.
+So a bad spec, a missing Secret or a generation error answers with the children it observed,
+as we last applied them, and the problem in status: the running instance keeps its last good
+config. Only a fault of the hook itself is a 5xx (Metacontroller then changes nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from generator import GenerationResult, Spec, SpecError, check_user_config, container_command, generate, parse_spec
+from generator.layout import CONFIG_KEY
+from generator.registry import distribution_image
+from hooks.children import build_children
+from hooks.children.configmaps import (
+    MAX_CA_BUNDLE_BYTES,
+    MAX_CERTIFICATES,
+    ca_bundle,
+    certificates,
+    content_hash,
+    user_config_copy,
+)
+from hooks.children.deployment import PodPlan, config_map_in_use, rolled_out
+from hooks.children.labels import COMPONENT_LABEL, GENERATED_CONFIG
+from hooks.related import Related
+from hooks.request import HookRequest
+from hooks.settings import Settings
+from hooks.status import Condition, StatusReport, deployment_view, error_message, route_url
+
+LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
+SERVER_OWNED_METADATA = (
+    "resourceVersion",
+    "uid",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "ownerReferences",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
+USER_CONFIG_KEYS = (CONFIG_KEY, "run.yaml")
+
+
+@dataclass
+class SyncResult:
+    response: dict[str, Any]
+    outcome: str  # ok | invalid_spec | unresolved_references | config_error
+
+
+class ReferenceProblems(Exception):
+    """Secrets or ConfigMaps the spec names are missing (reason, list of errors)."""
+
+    def __init__(self, reason: str, errors: list[dict[str, str]]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors
+
+
+def as_applied(observed: dict[str, Any]) -> dict[str, Any]:
+    """An observed child as we last asked for it: Metacontroller's last-applied annotation,
+    else the object without status and server-owned metadata."""
+    annotations = (observed.get("metadata") or {}).get("annotations") or {}
+    last = annotations.get(LAST_APPLIED)
+    if isinstance(last, str):
+        try:
+            applied = json.loads(last)
+        except ValueError:
+            applied = None
+        if isinstance(applied, dict) and applied.get("kind") == observed.get("kind"):
+            return applied
+    cleaned = {k: v for k, v in observed.items() if k != "status"}
+    metadata = {k: v for k, v in (observed.get("metadata") or {}).items() if k not in SERVER_OWNED_METADATA}
+    if isinstance(metadata.get("annotations"), dict):
+        metadata["annotations"] = {k: v for k, v in metadata["annotations"].items() if k != LAST_APPLIED}
+        if not metadata["annotations"]:
+            del metadata["annotations"]
+    cleaned["metadata"] = metadata
+    return cleaned
+
+
+def observed_children(request: HookRequest) -> list[dict[str, Any]]:
+    return [as_applied(obj) for group in sorted(request.children) for _, obj in sorted(request.children[group].items())]
+
+
+def _observed_deployment(request: HookRequest) -> dict[str, Any] | None:
+    return request.observed("Deployment.apps/v1").get(f"{request.namespace}/{request.name}")
+
+
+def _observed_generated_configs(request: HookRequest) -> dict[str, dict[str, Any]]:
+    found = {}
+    for obj in request.observed("ConfigMap.v1").values():
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if labels.get(COMPONENT_LABEL) == GENERATED_CONFIG:
+            found[obj["metadata"]["name"]] = obj
+    return found
+
+
+def check_references(spec: Spec, related: Related) -> None:
+    """Every Secret key and ConfigMap the spec names must exist before anything changes."""
+    missing_secret, missing_key = [], []
+    for ref in spec.secret_refs:
+        secret = related.secret(spec.namespace, ref.secret_name)
+        if secret is None:
+            missing_secret.append(
+                {"path": ref.path, "message": f"Secret '{spec.namespace}/{ref.secret_name}' not found; create it"}
+            )
+        elif not related.secret_has_key(secret, ref.key):
+            missing_key.append(
+                {
+                    "path": ref.path,
+                    "message": f"key '{ref.key}' not found in Secret '{spec.namespace}/{ref.secret_name}'",
+                }
+            )
+    if spec.tls_secret_name:
+        secret = related.secret(spec.namespace, spec.tls_secret_name)
+        path = "spec.server.serverTLS.secretName"
+        if secret is None:
+            missing_secret.append(
+                {"path": path, "message": f"TLS Secret '{spec.namespace}/{spec.tls_secret_name}' not found"}
+            )
+        else:
+            for key in ("tls.crt", "tls.key"):
+                if not related.secret_has_key(secret, key):
+                    missing_key.append(
+                        {"path": path, "message": f"key '{key}' not found in TLS Secret '{spec.tls_secret_name}'"}
+                    )
+    if missing_secret:
+        raise ReferenceProblems("SecretNotFound", missing_secret + missing_key)
+    if missing_key:
+        raise ReferenceProblems("SecretKeyNotFound", missing_key)
+    missing_configmaps = [
+        {"path": ref.path, "message": f"ConfigMap '{ref.namespace}/{ref.name}' not found; create it or fix the name"}
+        for ref in (spec.user_config, spec.ca_bundle)
+        if ref is not None and related.configmap(ref.namespace, ref.name) is None
+    ]
+    if missing_configmaps:
+        raise ReferenceProblems("ConfigMapNotFound", missing_configmaps)
+
+
+@dataclass
+class Built:
+    children: list[dict[str, Any]]
+    config_map: str | None
+    result: GenerationResult | None
+    warnings: list[str]
+    provider_count: int | None = None
+    resource_count: int | None = None
+
+
+def _count_providers(config_yaml: str) -> int:
+    config = yaml.safe_load(config_yaml) or {}
+    return sum(
+        1
+        for blocks in (config.get("providers") or {}).values()
+        if isinstance(blocks, list)
+        for block in blocks
+        if isinstance(block, dict) and block.get("provider_id")
+    )
+
+
+def _ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None, str]:
+    if spec.ca_bundle is None:
+        return None, ""
+    source = related.configmap(spec.ca_bundle.namespace, spec.ca_bundle.name) or {}
+    blocks: list[str] = []
+    errors = []
+    for key in spec.ca_bundle.keys:
+        text = Related.configmap_text(source, key)
+        path = f"{spec.ca_bundle.path}.configMapKeys"
+        if text is None:
+            errors.append({"path": path, "message": f"key '{key}' not found in ConfigMap '{spec.ca_bundle.name}'"})
+        elif text.strip() and not certificates(text):
+            errors.append({"path": path, "message": f"key '{key}' holds no PEM certificate (BEGIN CERTIFICATE)"})
+        else:
+            blocks += certificates(text)
+    if not errors and not blocks:
+        errors.append({"path": spec.ca_bundle.path, "message": "the CA bundle holds no certificate"})
+    if len(blocks) > MAX_CERTIFICATES or sum(len(b) for b in blocks) > MAX_CA_BUNDLE_BYTES:
+        errors.append({"path": spec.ca_bundle.path, "message": "the CA bundle exceeds 1000 certificates or 10 MiB"})
+    if errors:
+        raise SpecError(errors)
+    child = ca_bundle(spec.name, spec.namespace, blocks)
+    return child, content_hash(child["data"])
+
+
+def _user_config(spec: Spec, related: Related) -> tuple[str, str, list[str], list[dict[str, Any]]]:
+    """(ConfigMap to mount, its key, warnings, extra children) for the userConfig escape hatch.
+
+    The user's ConfigMap is mounted as it is; edits roll the pods through the content hash.
+    """
+    ref = spec.user_config
+    assert ref is not None
+    source = related.configmap(ref.namespace, ref.name) or {}
+    key = next((k for k in USER_CONFIG_KEYS if Related.configmap_text(source, k) is not None), None)
+    if key is None:
+        raise SpecError([{"path": ref.path, "message": f"ConfigMap '{ref.name}' has no config.yaml or run.yaml key"}])
+    text = Related.configmap_text(source, key) or ""
+    warnings = check_user_config(text)
+    if ref.namespace == spec.namespace:
+        return ref.name, key, warnings, []
+    copy = user_config_copy(spec.name, spec.namespace, text)
+    return copy["metadata"]["name"], CONFIG_KEY, warnings, [copy]
+
+
+def build(spec: Spec, request: HookRequest, related: Related, settings: Settings) -> Built:
+    ca_child, ca_hash = _ca_bundle_child(spec, related)
+    extra = [ca_child] if ca_child else []
+    image = spec.distribution_image or distribution_image(spec.distribution_name or "", settings.image_overrides)
+    result: GenerationResult | None = None
+    hashes = [ca_hash]
+    provider_count = resource_count = None
+    if spec.user_config is not None:
+        config_map, key, warnings, copies = _user_config(spec, related)
+        extra += copies
+        source = related.configmap(spec.user_config.namespace, spec.user_config.name) or {}
+        text = Related.configmap_text(source, key) or ""
+        hashes.append(content_hash({key: text}))
+        provider_count, resource_count = _count_providers(text), 0
+        plan = PodPlan(image=image, command=container_command(spec), config_map=config_map, config_key=key)
+    elif spec.distribution_name is None:  # an image of the user's with its own config
+        config_map, warnings = None, []
+        plan = PodPlan(image=image, command=None)
+    else:
+        result = generate(request.parent)
+        config_map, warnings = result.configmap_name, list(result.warnings)
+        provider_count, resource_count = result.provider_count, result.resource_count
+        plan = PodPlan(image=image, command=result.command, secret_env=result.env, config_map=config_map)
+    plan = PodPlan(
+        image=plan.image,
+        command=plan.command,
+        secret_env=plan.secret_env,
+        config_map=plan.config_map,
+        config_key=plan.config_key,
+        has_ca_bundle=ca_child is not None,
+        content_hash=content_hash({str(i): h for i, h in enumerate(hashes) if h}) if any(hashes) else None,
+    )
+    children = build_children(spec, plan, result) + extra
+    return Built(children, config_map, result, warnings, provider_count, resource_count)
+
+
+def _keep_previous_configs(request: HookRequest, new_config: str | None) -> list[dict[str, Any]]:
+    """Metacontroller deletes undesired children before it creates new ones: the ConfigMap the
+    running pods mount stays desired until the Deployment has rolled out the new one."""
+    observed = _observed_deployment(request)
+    generated = _observed_generated_configs(request)
+    in_use = config_map_in_use(observed)
+    if in_use == new_config and rolled_out(observed):
+        return []
+    return [as_applied(generated[name]) for name in sorted(generated) if name != new_config]
+
+
+def _failure(
+    request: HookRequest, settings: Settings, conditions: list[Condition], outcome: str, spec: Spec | None
+) -> SyncResult:
+    observed = _observed_deployment(request)
+    view = deployment_view(observed, rolled_out(observed))
+    previous = (request.parent.get("status") or {}) if isinstance(request.parent.get("status"), dict) else {}
+    report = StatusReport(
+        phase="Failed",
+        conditions=[*conditions, view.condition()],
+        deployment=view,
+        operator_version=settings.operator_version,
+        spec=spec,
+        config_map=config_map_in_use(observed),
+        previous_generation=previous.get("configGeneration")
+        if isinstance(previous.get("configGeneration"), dict)
+        else None,
+    )
+    response = {
+        "status": report.render(request.parent, settings.clock()),
+        "children": observed_children(request),
+        "resyncAfterSeconds": settings.resync_seconds,
+    }
+    return SyncResult(response, outcome)
+
+
+def sync(request: HookRequest, settings: Settings) -> SyncResult:
+    related = Related(request)
+    valid = Condition("ValidationSucceeded", "True", "ValidationSucceeded", "spec is valid")
+    try:
+        spec = parse_spec(request.parent)
+    except SpecError as err:
+        message = error_message(err.errors)
+        conditions = [
+            Condition("ValidationSucceeded", "False", "ValidationFailed", message),
+            Condition("SecretsResolved", "Unknown", "ValidationFailed", "not checked: the spec is invalid"),
+            Condition("ConfigReady", "False", "ValidationFailed", "no config generated: the spec is invalid"),
+        ]
+        return _failure(request, settings, conditions, "invalid_spec", None)
+    try:
+        check_references(spec, related)
+    except ReferenceProblems as problems:
+        message = error_message(problems.errors)
+        conditions = [
+            valid,
+            Condition("SecretsResolved", "False", problems.reason, message),
+            Condition("ConfigReady", "False", problems.reason, "no config generated: a referenced object is missing"),
+        ]
+        return _failure(request, settings, conditions, "unresolved_references", spec)
+    resolved = Condition("SecretsResolved", "True", "SecretsResolved", "All secret references resolved successfully")
+    try:
+        built = build(spec, request, related, settings)
+    except (SpecError, LookupError) as err:
+        errors = (
+            err.errors if isinstance(err, SpecError) else [{"path": "spec.server.distribution", "message": str(err)}]
+        )
+        conditions = [
+            valid,
+            resolved,
+            Condition("ConfigReady", "False", "ConfigGenerationFailed", error_message(errors)),
+        ]
+        return _failure(request, settings, conditions, "config_error", spec)
+
+    kept = _keep_previous_configs(request, built.config_map)
+    observed = _observed_deployment(request)
+    in_use = config_map_in_use(observed)
+    view = deployment_view(observed, rolled_out(observed) and in_use == built.config_map)
+    config_ready = Condition("ConfigReady", "True", "ConfigGenerated", "Configuration generated successfully")
+    if built.result is None:
+        config_ready = Condition(
+            "ConfigReady",
+            "True",
+            "UserConfig" if spec.user_config else "ImageConfig",
+            "the server runs the user's own config",
+        )
+    report = StatusReport(
+        phase=view.phase(),
+        conditions=[valid, resolved, config_ready, view.condition()],
+        deployment=view,
+        operator_version=settings.operator_version,
+        spec=spec,
+        config_map=built.config_map,
+        provider_count=built.provider_count,
+        resource_count=built.resource_count,
+        warnings=built.warnings,
+        route_url=route_url(
+            spec, request.observed("Ingress.networking.k8s.io/v1").get(f"{spec.namespace}/{spec.name}-ingress")
+        ),
+    )
+    response: dict[str, Any] = {
+        "status": report.render(request.parent, settings.clock()),
+        "children": built.children + kept,
+    }
+    if report.phase != "Ready":
+        response["resyncAfterSeconds"] = settings.resync_seconds
+    return SyncResult(response, "ok")
