@@ -1,0 +1,125 @@
+"""`llsd-hook`: preview a config, render what the hook would create, or serve the hook.
+
+    llsd-hook config FILE [--env]   the generated config.yaml (and the pod's env vars)
+    llsd-hook render FILE           children the hook would ask for, then the status it would report
+    llsd-hook serve [--bind H:P] [--workers N] [--certfile F --keyfile F]
+
+FILE is a (multi-document) YAML file holding one LlamaStackDistribution; for `render`, the
+Secrets and ConfigMaps it references may be in the same file, standing in for the cluster's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator import SpecError, generate
+
+
+def _documents(path: str) -> list[dict[str, Any]]:
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+
+
+def _parent(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    parents = [d for d in documents if d.get("kind") == "LlamaStackDistribution"]
+    if len(parents) != 1:
+        raise SystemExit(f"llsd-hook: expected one LlamaStackDistribution in the file, found {len(parents)}")
+    return parents[0]
+
+
+def _dump(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    parent = _parent(_documents(args.file))
+    try:
+        result = generate(parent)
+    except SpecError as err:
+        for error in err.errors:
+            print(f"{error['path']}: {error['message']}", file=sys.stderr)
+        return 2
+    sys.stdout.write(result.config_yaml)
+    if args.env:
+        sys.stdout.write("---\n" + _dump(result.env))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def render_request(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """A first sync, as Metacontroller would send it: no children yet, the file's objects related."""
+    parent = _parent(documents)
+    namespace = (parent.get("metadata") or {}).get("namespace") or "default"
+    related: dict[str, dict[str, Any]] = {"Secret.v1": {}, "ConfigMap.v1": {}}
+    for doc in documents:
+        if doc.get("kind") in ("Secret", "ConfigMap"):
+            meta = doc.get("metadata") or {}
+            related[f"{doc['kind']}.v1"][f"{meta.get('namespace') or namespace}/{meta.get('name')}"] = doc
+    return {"parent": parent, "children": {}, "related": related, "finalizing": False}
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from hooks.request import parse_request
+    from hooks.settings import Settings
+    from hooks.sync import sync
+
+    result = sync(parse_request(render_request(_documents(args.file))), Settings.from_env())
+    for child in result.response["children"]:
+        sys.stdout.write("---\n" + _dump(child))
+    sys.stdout.write("---\n" + _dump({"status": result.response["status"]}))
+    return 0 if result.outcome == "ok" else 2
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Exec gunicorn: threaded workers keep connections alive; the app reads its settings from env."""
+    argv = [
+        "gunicorn",
+        "--bind", args.bind,
+        "--workers", str(args.workers),
+        "--worker-class", "gthread",
+        "--threads", str(args.threads),
+        "--keep-alive", "30",
+        "--graceful-timeout", "20",
+        "--access-logfile", "-" if args.access_log else "/dev/null",
+    ]  # fmt: skip
+    if args.certfile:
+        argv += ["--certfile", args.certfile, "--keyfile", args.keyfile]
+    argv.append("hooks.app:create_app()")
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    os.execv(str(gunicorn) if gunicorn.exists() else "gunicorn", argv)
+    return 1  # not reached
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="llsd-hook", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    config = commands.add_parser("config", help="print the generated config.yaml")
+    config.add_argument("file", help="YAML file with a LlamaStackDistribution ('-' for stdin)")
+    config.add_argument("--env", action="store_true", help="also print the env vars (YAML list of EnvVar)")
+    config.set_defaults(run=cmd_config)
+    render = commands.add_parser("render", help="print the children and status the hook would answer")
+    render.add_argument("file", help="YAML file with a LlamaStackDistribution and its Secrets/ConfigMaps")
+    render.set_defaults(run=cmd_render)
+    serve = commands.add_parser("serve", help="serve the hook with gunicorn")
+    serve.add_argument("--bind", default="0.0.0.0:8080")
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--certfile", help="serve HTTPS with this certificate (Metacontroller webhook caBundle)")
+    serve.add_argument("--keyfile", help="the certificate's private key")
+    serve.add_argument("--access-log", action="store_true", help="also write gunicorn's access log")
+    serve.set_defaults(run=cmd_serve)
+    args = parser.parse_args(argv)
+    if args.command == "serve" and bool(args.certfile) != bool(args.keyfile):
+        parser.error("--certfile and --keyfile go together")
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
