@@ -1,0 +1,242 @@
+"""Golden hook cases: request.json -> response.json under tests/golden/<case>/.
+
+Requests are built here, several from the hook's own earlier answers fed back as observed
+children (as Metacontroller does), so "running instance" cases are realistic. Regenerate all
+with `make golden` (python -m tests.hooks.golden --regen) and read the diff like code.
+Secret values are canaries that must never appear in any response.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hooks.app import create_app
+from hooks.settings import Settings
+from tests.generator.crs import VLLM, llsd, secret
+from tests.support.metacontroller import sync_request
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden"
+SAMPLES = ROOT / "manifests" / "samples"
+NOW = "2026-01-01T00:00:00Z"
+CANARY = "CANARY-secret-value-7c1e"
+
+
+def settings() -> Settings:
+    return Settings(clock=lambda: NOW, operator_version="0.1.0")
+
+
+def canary_secret(name: str, *keys: str, namespace: str = "ai") -> dict[str, Any]:
+    value = base64.b64encode(CANARY.encode()).decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": dict.fromkeys(keys, value),
+    }
+
+
+def configmap(name: str, data: dict[str, str], namespace: str = "ai") -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    response = create_app(settings()).test_client().post("/sync", json=request)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def with_status(parent: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    parent = copy.deepcopy(parent)
+    parent["status"] = response["status"]
+    return parent
+
+
+VLLM_SECRET = canary_secret("vllm-creds", "token")
+MINIMAL = llsd({"providers": {"inference": VLLM}, "resources": {"models": ["llama-3"]}})
+USER_CONFIG_TEXT = """\
+version: 2
+distro_name: mine
+apis: [inference]
+providers:
+  inference:
+  - provider_id: vllm
+    provider_type: remote::vllm
+    config: {base_url: "http://vllm:8000/v1"}
+storage:
+  backends:
+    kv_default: {type: kv_sqlite, db_path: /.llama/kv.db}
+    sql_default: {type: sql_sqlite, db_path: /.llama/sql.db}
+  stores:
+    metadata: {backend: kv_default, namespace: registry}
+    inference: {backend: sql_default, table_name: inference_store}
+    conversations: {backend: sql_default, table_name: openai_conversations}
+    prompts: {backend: kv_default, namespace: prompts}
+    connectors: {backend: kv_default, namespace: connectors}
+"""
+CA_PEM = """\
+-----BEGIN CERTIFICATE-----
+MIIBszCCAVmgAwIBAgIUQ2FuYXJ5Q0Fmb3JsbHNkaG9va3Rlc3RzMAoGCCqGSM49
+BAMCMBQxEjAQBgNVBAMMCWxsc2QtdGVzdDAeFw0yNjAxMDEwMDAwMDBaFw0zNjAx
+-----END CERTIFICATE-----
+"""
+
+
+def _minimal_running() -> dict[str, Any]:
+    first = answer(sync_request(MINIMAL, [VLLM_SECRET]))
+    return sync_request(with_status(MINIMAL, first), [VLLM_SECRET], first["children"])
+
+
+def _changed(parent: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    parent = copy.deepcopy(parent)
+    change(parent["spec"])
+    parent["metadata"]["generation"] = 2
+    return parent
+
+
+def _rollout(finished: bool) -> dict[str, Any]:
+    """The spec changed; the hook's new Deployment is observed mid-rollout or rolled out."""
+    running = _minimal_running()
+    changed = _changed(
+        running["parent"], lambda s: s["server"]["providers"]["inference"].update(endpoint="http://vllm-2:8000/v1")
+    )
+    second = answer({**running, "parent": changed})
+    observed = sync_request(
+        with_status(changed, second), [VLLM_SECRET], second["children"], generation=2, deployment_ready=finished
+    )
+    if not finished:
+        deployment = next(iter(observed["children"]["Deployment.apps/v1"].values()))
+        deployment["spec"]["replicas"] = 2
+        deployment["status"] = {
+            "observedGeneration": 2,
+            "replicas": 2,
+            "updatedReplicas": 1,
+            "readyReplicas": 1,
+            "availableReplicas": 1,
+        }
+    return observed
+
+
+def _invalid_running() -> dict[str, Any]:
+    """A running instance whose spec turns invalid: nothing may be deleted."""
+    running = _minimal_running()
+    return {
+        **running,
+        "parent": _changed(running["parent"], lambda s: s["server"]["providers"].update(inference=[VLLM, VLLM])),
+    }
+
+
+def _samples() -> dict[str, Callable[[], dict[str, Any]]]:
+    found: dict[str, Callable[[], dict[str, Any]]] = {}
+    for path in sorted(SAMPLES.glob("*.yaml")):
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
+        parent = next((d for d in docs if d.get("kind") == "LlamaStackDistribution"), None)
+        if parent is not None:
+            found[f"sample-{path.stem}"] = lambda parent=parent, docs=docs: sync_request(parent, docs)
+    return found
+
+
+CASES: dict[str, Callable[[], dict[str, Any]]] = {
+    "create-minimal": lambda: sync_request(MINIMAL, [VLLM_SECRET]),
+    "steady-state-ready": _minimal_running,
+    "missing-secret": lambda: sync_request(MINIMAL, []),
+    "missing-secret-key": lambda: sync_request(MINIMAL, [canary_secret("vllm-creds", "other")]),
+    "invalid-spec-no-children": lambda: sync_request(llsd({"providers": {"inference": [VLLM, VLLM]}}), [VLLM_SECRET]),
+    "invalid-spec-running-children": _invalid_running,
+    "user-config": lambda: sync_request(
+        llsd({"userConfig": {"configMapName": "my-config"}}),
+        [configmap("my-config", {"config.yaml": USER_CONFIG_TEXT})],
+    ),
+    "user-config-other-namespace-version-1": lambda: sync_request(
+        llsd({"userConfig": {"configMapName": "shared", "configMapNamespace": "platform"}}),
+        [configmap("shared", {"run.yaml": USER_CONFIG_TEXT.replace("version: 2", "version: 1")}, namespace="platform")],
+    ),
+    "user-config-missing": lambda: sync_request(llsd({"userConfig": {"configMapName": "nope"}}), []),
+    "rollout-in-progress": lambda: _rollout(finished=False),
+    "rollout-finished": lambda: _rollout(finished=True),
+    "hpa": lambda: sync_request(
+        llsd(
+            {
+                "providers": {"inference": VLLM},
+                "autoscaling": {"minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 70},
+            },
+            replicas=2,
+        ),
+        [VLLM_SECRET],
+    ),
+    "server-tls": lambda: sync_request(
+        llsd({"providers": {"inference": VLLM}, "serverTLS": {"secretName": "demo-tls"}, "port": 8443}),
+        [VLLM_SECRET, canary_secret("demo-tls", "tls.crt", "tls.key")],
+    ),
+    "postgres-storage": lambda: sync_request(
+        llsd(
+            {
+                "providers": {"inference": VLLM},
+                "configStorage": {"type": "postgres", "connectionString": secret("pg", "dsn")},
+                "storage": {"size": "5Gi"},
+            }
+        ),
+        [VLLM_SECRET, canary_secret("pg", "dsn")],
+    ),
+    "ca-bundle": lambda: sync_request(
+        llsd(
+            {
+                "providers": {"inference": VLLM},
+                "tlsConfig": {
+                    "caBundle": {
+                        "configMapName": "corp-ca",
+                        "configMapNamespace": "platform",
+                        "configMapKeys": ["root.pem"],
+                    }
+                },
+            }
+        ),
+        [VLLM_SECRET, configmap("corp-ca", {"root.pem": CA_PEM}, namespace="platform")],
+    ),
+    "network-and-route": lambda: sync_request(
+        llsd(
+            {"providers": {"inference": VLLM}},
+            network={"exposeRoute": True, "allowedFrom": {"namespaces": ["apps"], "labels": ["team"]}},
+            replicas=3,
+        ),
+        [VLLM_SECRET],
+    ),
+    "external-providers": lambda: sync_request(
+        llsd(
+            {
+                "providers": {"inference": VLLM},
+                "externalProviders": {
+                    "inference": [{"providerId": "vllm", "image": "registry.example.com/vllm-plus:1"}],
+                    "toolRuntime": [
+                        {"providerId": "echo", "image": "registry.example.com/echo:1", "config": {"prefix": "hi"}}
+                    ],
+                },
+            }
+        ),
+        [VLLM_SECRET],
+    ),
+    "external-providers-duplicate": lambda: sync_request(
+        llsd(
+            {
+                "providers": {"inference": VLLM},
+                "externalProviders": {
+                    "inference": [{"providerId": "mine", "image": "registry.example.com/a:1"}],
+                    "safety": [{"providerId": "mine", "image": "registry.example.com/b:1"}],
+                },
+            }
+        ),
+        [VLLM_SECRET],
+    ),
+    **_samples(),
+}
+
+
+def request_for(case: str) -> dict[str, Any]:
+    return json.loads(json.dumps(CASES[case]()))

@@ -1,0 +1,62 @@
+"""Golden hook tests: each tests/golden/<case>/request.json gives exactly response.json.
+
+Regenerate with `make golden` and review the diff. Every response also passes Metacontroller's
+strict v2 decoding (only its four top-level keys), every child validates against Kubernetes
+1.37's schemas, and no Secret value from the request appears anywhere in it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import kubernetes_validate
+import pytest
+
+from hooks.children import CHILD_RESOURCES
+from tests.hooks.cases import CANARY, CASES, GOLDEN, answer
+
+V2_RESPONSE_KEYS = {"status", "children", "resyncAfterSeconds", "finalized"}
+KUBERNETES_VERSION = "1.37.0"
+CASE_NAMES = sorted(CASES)
+
+
+def load(case: str, name: str) -> dict:
+    return json.loads((GOLDEN / case / name).read_text())
+
+
+def test_every_case_has_golden_files():
+    on_disk = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
+    assert on_disk == CASE_NAMES, "run `make golden` and review the diff"
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_response_matches_golden(case):
+    assert answer(load(case, "request.json")) == load(case, "response.json")
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_response_passes_strict_v2_decoding_and_children_are_valid(case):
+    response = load(case, "response.json")
+    assert set(response) <= V2_RESPONSE_KEYS
+    assert isinstance(response["children"], list) and isinstance(response["status"], dict)
+    declared = {(api, kind) for api, _, kind in CHILD_RESOURCES}
+    for child in response["children"]:
+        assert (child["apiVersion"], child["kind"]) in declared
+        assert not {"status", "resourceVersion", "uid"} & (set(child) | set(child["metadata"]))
+        kubernetes_validate.validate(child, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_no_secret_value_in_any_response(case):
+    text = (GOLDEN / case / "response.json").read_text()
+    assert CANARY not in text
+    assert base64.b64encode(CANARY.encode()).decode() not in text
+
+
+def test_golden_requests_do_carry_the_canary():
+    """Otherwise the test above would prove nothing."""
+    carrying = [
+        c for c in CASE_NAMES if base64.b64encode(CANARY.encode()).decode() in (GOLDEN / c / "request.json").read_text()
+    ]
+    assert len(carrying) >= 10
