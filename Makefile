@@ -34,6 +34,10 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m bench.run
 
+## Regenerate the golden hook files (tests/golden/); review the diff like code.
+golden: $(STAMP)
+	$(PY) -m tests.hooks.golden --regen
+
 ## Regenerate generator/data/ from the installed llama-stack (review the diff).
 data: $(STAMP)
 	$(PY) scripts/generate_data.py

@@ -1,0 +1,119 @@
+"""A multi-step life: the hook's answers are fed back as observed children, as Metacontroller
+does (the Kubernetes API and Metacontroller cannot run here; this plays their part), with the
+Deployment's status advanced between steps.
+
+create -> ready; spec change -> new ConfigMap while the old stays until the rollout completes;
+bad change -> nothing deleted, running config untouched, error in status; fix -> recovers.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tests.hooks.cases import MINIMAL, VLLM_SECRET, answer
+from tests.support.metacontroller import sync_request
+
+
+class Cluster:
+    """Applies answers like Metacontroller: children replaced by the desired set, status written."""
+
+    def __init__(self, parent: dict[str, Any]) -> None:
+        self.parent = copy.deepcopy(parent)
+        self.parent["metadata"]["generation"] = 1
+        self.children: list[dict[str, Any]] = []
+        self.ready = False
+
+    def sync(self) -> dict[str, Any]:
+        request = sync_request(
+            self.parent,
+            [VLLM_SECRET],
+            self.children,
+            deployment_ready=self.ready,
+            generation=self.parent["metadata"]["generation"],
+        )
+        response = answer(request)
+        self.children = response["children"]
+        self.parent["status"] = response["status"]
+        return response
+
+    def edit(self, change: Any) -> None:
+        change(self.parent["spec"])
+        self.parent["metadata"]["generation"] += 1
+        self.ready = False
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(c["metadata"]["name"] for c in self.children if c["kind"] == kind)
+
+    def mounted_config(self) -> str:
+        deployment = next(c for c in self.children if c["kind"] == "Deployment")
+        volumes = deployment["spec"]["template"]["spec"]["volumes"]
+        return next(v["configMap"]["name"] for v in volumes if "configMap" in v)
+
+
+def by_identity(children: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Metacontroller matches children by kind and name; their order means nothing."""
+    return {(c["kind"], c["metadata"]["name"]): c for c in children}
+
+
+def test_create_change_break_fix():
+    cluster = Cluster(MINIMAL)
+
+    first = cluster.sync()
+    assert first["status"]["phase"] == "Pending"
+    original = cluster.names("ConfigMap")
+    assert len(original) == 1
+
+    cluster.ready = True
+    ready = cluster.sync()
+    assert ready["status"]["phase"] == "Ready" and "resyncAfterSeconds" not in ready
+    assert cluster.sync()["status"] == ready["status"], "an unchanged world must give an identical status"
+
+    cluster.edit(lambda spec: spec["server"]["providers"]["inference"].update(endpoint="http://vllm-2:8000/v1"))
+    cluster.sync()
+    new = [n for n in cluster.names("ConfigMap") if n not in original]
+    assert len(new) == 1 and cluster.mounted_config() == new[0]
+    assert set(original) < set(cluster.names("ConfigMap")), "old ConfigMap must stay while pods still mount it"
+    assert cluster.parent["status"]["phase"] == "Initializing"
+    cluster.sync()  # still rolling out: still kept
+    assert set(original) < set(cluster.names("ConfigMap"))
+
+    cluster.ready = True
+    cluster.sync()
+    assert cluster.names("ConfigMap") == new, "rolled out: the old ConfigMap goes"
+    assert cluster.parent["status"]["phase"] == "Ready"
+
+    before = by_identity(cluster.children)
+    cluster.edit(lambda spec: spec["server"]["providers"].update(inference={"provider": "nope"}))
+    broken = cluster.sync()
+    assert by_identity(cluster.children) == before, "a bad spec must leave every child as it was"
+    assert broken["status"]["phase"] == "Failed"
+    validation = next(c for c in broken["status"]["conditions"] if c["type"] == "ValidationSucceeded")
+    assert validation["status"] == "False"
+    assert validation["message"].startswith("spec.server.providers.inference.provider: unknown provider 'nope'")
+    assert broken["status"]["generatedConfigMap"] == new[0], "status names the config still running"
+
+    cluster.edit(
+        lambda spec: spec["server"]["providers"].update(
+            inference=copy.deepcopy(MINIMAL["spec"]["server"]["providers"]["inference"])
+        )
+    )
+    fixing = cluster.sync()
+    assert fixing["status"]["phase"] == "Initializing", "the fix rolls out the original config again"
+    assert cluster.mounted_config() == original[0], "the original spec again: the original ConfigMap name again"
+    assert set(cluster.names("ConfigMap")) == {original[0], new[0]}
+    cluster.ready = True
+    fixed = cluster.sync()
+    assert fixed["status"]["phase"] == "Ready"
+    assert cluster.names("ConfigMap") == original
+
+
+def test_status_timestamps_move_only_on_transitions():
+    cluster = Cluster(MINIMAL)
+    cluster.sync()
+    pending = {c["type"]: c["lastTransitionTime"] for c in cluster.parent["status"]["conditions"]}
+    cluster.ready = True
+    cluster.sync()
+    after = {c["type"]: c for c in cluster.parent["status"]["conditions"]}
+    assert after["ValidationSucceeded"]["lastTransitionTime"] == pending["ValidationSucceeded"]
+    assert after["DeploymentReady"]["status"] == "True"
