@@ -5,11 +5,9 @@ base config -> overlay providers -> disabled -> storage -> resources -> server -
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -19,6 +17,7 @@ from generator.consistency import check_consistency
 from generator.disabled import apply_disabled
 from generator.errors import ErrorList, SpecError
 from generator.external import override_warnings
+from generator.memo import memoised
 from generator.model import GenerationResult, Spec
 from generator.providers import is_conditional, overlay_providers
 from generator.resources import apply_resources
@@ -91,26 +90,6 @@ def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
     return config, warnings, resource_count
 
 
-def _cache_key(llsd: Any) -> str | None:
-    """What the result depends on: name, namespace and spec (not status, labels or uid)."""
-    if not isinstance(llsd, dict) or not isinstance(llsd.get("metadata"), dict):
-        return None
-    metadata = llsd["metadata"]
-    try:
-        return json.dumps([metadata.get("name"), metadata.get("namespace"), llsd.get("spec")], sort_keys=True)
-    except (TypeError, ValueError):
-        return None
-
-
-@lru_cache(maxsize=512)
-def _generate_cached(key: str) -> GenerationResult | SpecError:
-    name, namespace, spec = json.loads(key)
-    try:
-        return _generate({"metadata": {"name": name, "namespace": namespace}, "spec": spec})
-    except SpecError as err:
-        return err
-
-
 def _generate(llsd: dict[str, Any]) -> GenerationResult:
     spec = parse_spec(llsd)
     config, warnings, resource_count = build_config(spec)
@@ -126,6 +105,9 @@ def _generate(llsd: dict[str, Any]) -> GenerationResult:
     )
 
 
+_generate_memoised = memoised(_generate)
+
+
 def generate(llsd: dict[str, Any]) -> GenerationResult:
     """The whole CR in; config.yaml text, env vars, ConfigMap name and warnings out.
 
@@ -134,11 +116,8 @@ def generate(llsd: dict[str, Any]) -> GenerationResult:
     Metacontroller resyncs every parent with the same spec over and over. Callers get their own
     copies of the mutable fields.
     """
-    key = _cache_key(llsd)
-    result = _generate_cached(key) if key is not None else _generate(llsd)
-    if isinstance(result, SpecError):
-        raise SpecError(copy.deepcopy(result.errors))
-    return replace(result, env=copy.deepcopy(result.env), warnings=list(result.warnings), command=list(result.command))
+    result = _generate_memoised(llsd)
+    return replace(result, env=json.loads(json.dumps(result.env)), warnings=list(result.warnings), command=list(result.command))
 
 
 def check_user_config(text: str) -> list[str]:

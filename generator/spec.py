@@ -17,6 +17,7 @@ from generator.apis import CR_TO_CONFIG_API, LLAMA_STACK_VERSION, REMOVED_APIS
 from generator.errors import ErrorList, SpecError
 from generator.external import parse_external
 from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_PORT, STORAGE_CONNECTION_ENV
+from generator.memo import memoised
 from generator.model import ConfigMapRef, ProviderEntry, SecretRef, Spec
 from generator.providers import build_entry
 from generator.schema import LLSDSpecSchema
@@ -184,8 +185,12 @@ def _configmap_ref(path: str, value: dict[str, Any] | None, namespace: str, keys
     )
 
 
+@memoised
 def parse_spec(llsd: Any) -> Spec:
-    """Validate the whole CR; raise SpecError listing every problem found."""
+    """Validate the whole CR; raise SpecError listing every problem found.
+
+    Memoised per process (see memo.py); treat the returned Spec, `raw` included, as read-only.
+    """
     errors = ErrorList()
     if not isinstance(llsd, dict):
         raise SpecError([{"path": "", "message": "a LlamaStackDistribution must be a JSON object"}])

@@ -229,12 +229,17 @@ def test_obsolete_registered_resource_keys_are_dropped():
     assert "vector_dbs" not in resources and "tool_groups" not in resources
 
 
+def clear_memos() -> None:
+    pipeline._generate_memoised.cache_clear()
+    pipeline.parse_spec.cache_clear()
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_same_input_gives_the_same_bytes(name):
     """Twice from scratch (the per-process memo cleared), and through the memo."""
-    pipeline._generate_cached.cache_clear()
+    clear_memos()
     first = generate(copy.deepcopy(CASES[name]))
-    pipeline._generate_cached.cache_clear()
+    clear_memos()
     second = generate(copy.deepcopy(CASES[name]))
     memoised = generate(copy.deepcopy(CASES[name]))
     assert first.config_yaml == second.config_yaml == memoised.config_yaml

@@ -1,0 +1,58 @@
+"""Per-process memoisation of the generator's pure entry points.
+
+Metacontroller resyncs every parent again and again with the same spec, so parsing and
+generating are cached on the canonical form of what they depend on: name, namespace and spec
+(never status, labels or uid). The canonical form sorts keys, so the result never depends on
+the key order the API server happens to send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
+
+from generator.errors import SpecError
+
+T = TypeVar("T")
+CACHE_SIZE = 512
+
+
+def canonical_key(llsd: Any) -> str | None:
+    if not isinstance(llsd, dict) or not isinstance(llsd.get("metadata"), dict):
+        return None
+    metadata = llsd["metadata"]
+    try:
+        return json.dumps([metadata.get("name"), metadata.get("namespace"), llsd.get("spec")], sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def from_key(key: str) -> dict[str, Any]:
+    name, namespace, spec = json.loads(key)
+    return {"metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def memoised(function: Callable[[dict[str, Any]], T]) -> Callable[[Any], T]:
+    """Cache `function` by canonical key; a SpecError is cached too and raised as a fresh copy."""
+
+    @lru_cache(maxsize=CACHE_SIZE)
+    def cached(key: str) -> T | SpecError:
+        try:
+            return function(from_key(key))
+        except SpecError as err:
+            return err
+
+    @wraps(function)
+    def wrapper(llsd: Any) -> T:
+        key = canonical_key(llsd)
+        if key is None:
+            return function(llsd)
+        result = cached(key)
+        if isinstance(result, SpecError):
+            raise SpecError([dict(e) for e in result.errors])
+        return result
+
+    wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return wrapper
