@@ -117,7 +117,9 @@ def generate(llsd: dict[str, Any]) -> GenerationResult:
     copies of the mutable fields.
     """
     result = _generate_memoised(llsd)
-    return replace(result, env=json.loads(json.dumps(result.env)), warnings=list(result.warnings), command=list(result.command))
+    return replace(
+        result, env=json.loads(json.dumps(result.env)), warnings=list(result.warnings), command=list(result.command)
+    )
 
 
 def check_user_config(text: str) -> list[str]:
