@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-test
 # llama-stack's vector_io loads tiktoken's cl100k_base at startup; the boot tests read it here.
 export TIKTOKEN_CACHE_DIR := $(CURDIR)/$(VENV)/tiktoken-cache
 
-.PHONY: venv run test lint data golden e2e bench fuzz soak clean
+.PHONY: venv run test lint data golden crd bench fuzz soak clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 ## Regenerate the golden hook files (tests/golden/); review the diff like code.
 golden: $(STAMP)
 	$(PY) -m tests.hooks.golden --regen
+
+## Regenerate the CRD from the hook's schema (manifests/crd/); review the diff.
+crd: $(STAMP)
+	$(PY) scripts/generate_crd.py
 
 ## Regenerate generator/data/ from the installed llama-stack (review the diff).
 data: $(STAMP)

@@ -1,0 +1,88 @@
+"""Helpers to use the CRD like the API server: its schema as JSON Schema, its CEL rules by path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import celpy
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CRD_PATH = ROOT / "manifests" / "crd" / "llamastackdistributions.yaml"
+SAMPLES = ROOT / "manifests" / "samples"
+
+
+def load_crd() -> dict[str, Any]:
+    return yaml.safe_load(CRD_PATH.read_text())
+
+
+def open_api_schema() -> dict[str, Any]:
+    return load_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+
+
+def to_json_schema(schema: Any) -> Any:
+    """OpenAPI v3 structural schema -> JSON Schema, with Kubernetes' extensions' meaning."""
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("x-kubernetes-int-or-string"):
+        return {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+    result = {k: to_json_schema(v) for k, v in schema.items() if not k.startswith("x-kubernetes-")}
+    if "properties" in schema:
+        result["properties"] = {k: to_json_schema(v) for k, v in schema["properties"].items()}
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            result["additionalProperties"] = False  # the API server prunes (and strict clients reject) unknowns
+    if "items" in schema:
+        result["items"] = to_json_schema(schema["items"])
+    if isinstance(schema.get("additionalProperties"), dict):
+        result["additionalProperties"] = to_json_schema(schema["additionalProperties"])
+    return result
+
+
+def rules(schema: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], dict[str, str]]]:
+    """Every x-kubernetes-validations rule with the property path it applies to."""
+    for rule in schema.get("x-kubernetes-validations") or []:
+        yield path, rule
+    for name, child in (schema.get("properties") or {}).items():
+        yield from rules(child, (*path, name))
+
+
+def value_at(obj: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        if not isinstance(obj, dict) or name not in obj:
+            return None
+        obj = obj[name]
+    return obj
+
+
+_ENV = celpy.Environment()
+_PROGRAMS: dict[str, Any] = {}
+
+
+def evaluate(rule: str, value: Any) -> bool:
+    if rule not in _PROGRAMS:
+        _PROGRAMS[rule] = _ENV.program(_ENV.compile(rule))
+    result = _PROGRAMS[rule].evaluate({"self": celpy.json_to_cel(value)})
+    if isinstance(result, Exception):
+        raise result
+    return bool(result)
+
+
+def violations(cr: dict[str, Any]) -> list[str]:
+    """Messages of every rule the CR breaks, evaluated where the API server would (present fields)."""
+    broken = []
+    for path, rule in rules(open_api_schema()):
+        value = value_at(cr, path)
+        if value is not None and not evaluate(rule["rule"], value):
+            broken.append(rule["message"])
+    return broken
+
+
+def samples() -> dict[str, dict[str, Any]]:
+    found = {}
+    for path in sorted(SAMPLES.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") == "LlamaStackDistribution":
+                found[path.stem] = doc
+    return found

@@ -1,0 +1,139 @@
+"""`kubectl apply -k manifests/` installs a valid set of objects, tied to what the hook returns."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from hooks.children import CHILD_RESOURCES
+from tests.manifests.crd import ROOT
+
+KUBECTL = shutil.which("kubectl")
+# kubernetes-validate knows Kubernetes' own kinds; Metacontroller's CompositeController is
+# checked against the fields of its v4.17 API that this project relies on.
+COMPOSITE_CONTROLLER = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "metacontroller.k8s.io/v1alpha1"},
+        "kind": {"const": "CompositeController"},
+        "spec": {
+            "type": "object",
+            "required": ["parentResource", "childResources", "hooks", "generateSelector"],
+            "additionalProperties": False,
+            "properties": {
+                "generateSelector": {"const": True},
+                "resyncPeriodSeconds": {"type": "integer", "minimum": 1},
+                "parentResource": {
+                    "type": "object",
+                    "required": ["apiVersion", "resource"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "apiVersion": {"type": "string"},
+                        "resource": {"type": "string"},
+                        "ignoreStatusChanges": {"type": "boolean"},
+                    },
+                },
+                "childResources": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["apiVersion", "resource", "updateStrategy"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "apiVersion": {"type": "string"},
+                            "resource": {"type": "string"},
+                            "updateStrategy": {
+                                "type": "object",
+                                "properties": {
+                                    "method": {
+                                        "enum": ["OnDelete", "Recreate", "InPlace", "RollingRecreate", "RollingInPlace"]
+                                    }
+                                },
+                            },
+                        },
+                    },
+                },
+                "hooks": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        name: {
+                            "type": "object",
+                            "required": ["version", "webhook"],
+                            "properties": {
+                                "version": {"const": "v2"},
+                                "webhook": {"type": "object", "required": ["service", "path"]},
+                            },
+                        }
+                        for name in ("sync", "customize")
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def installed() -> list[dict]:
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed: the kustomize build cannot run")
+    done = subprocess.run([KUBECTL, "kustomize", str(ROOT / "manifests")], capture_output=True, text=True, check=True)
+    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def test_kustomize_builds_crd_hook_and_controller(installed):
+    kinds = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in installed)
+    assert kinds == [
+        "CompositeController/llamastackdistributions",
+        "CustomResourceDefinition/llamastackdistributions.llamastack.io",
+        "Deployment/llsd-hook",
+        "Namespace/llsd-system",
+        "PodDisruptionBudget/llsd-hook",
+        "Service/llsd-hook",
+    ]
+
+
+def test_every_object_is_valid(installed):
+    for obj in installed:
+        if obj["kind"] == "CompositeController":
+            jsonschema.validate(obj, COMPOSITE_CONTROLLER)
+        else:
+            kubernetes_validate.validate(obj, "1.37.0", strict=True)
+
+
+def test_child_resources_match_what_the_hook_returns(installed):
+    controller = next(o for o in installed if o["kind"] == "CompositeController")
+    declared = [(c["apiVersion"], c["resource"]) for c in controller["spec"]["childResources"]]
+    assert sorted(declared) == sorted((api, resource) for api, resource, _ in CHILD_RESOURCES)
+    methods = {c["resource"]: c["updateStrategy"]["method"] for c in controller["spec"]["childResources"]}
+    assert methods.pop("persistentvolumeclaims") == "OnDelete"
+    assert set(methods.values()) == {"InPlace"}
+
+
+def test_hooks_point_at_the_hook_service(installed):
+    controller = next(o for o in installed if o["kind"] == "CompositeController")
+    service = next(o for o in installed if o["kind"] == "Service")
+    for hook, path in (("sync", "/sync"), ("customize", "/customize")):
+        webhook = controller["spec"]["hooks"][hook]["webhook"]
+        assert webhook["path"] == path
+        assert webhook["service"]["name"] == service["metadata"]["name"]
+        assert webhook["service"]["namespace"] == service["metadata"]["namespace"]
+
+
+def test_hook_deployment_is_hardened_and_highly_available(installed):
+    deployment = next(o for o in installed if o["kind"] == "Deployment")
+    assert deployment["spec"]["replicas"] >= 2
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["command"][:2] == ["llsd-hook", "serve"]
