@@ -1,6 +1,7 @@
 """The customize hook: ask for exactly the Secrets and ConfigMaps the spec names.
 
-Never an empty selector (that would list every Secret of the cluster); always `names`. With v2
+Never an empty selector (that would list every Secret of the cluster): `names`, and for the
+pods of an instance with external providers its own selector labels. With v2
 the ConfigMaps may live in other namespaces (userConfig, CA bundle). An invalid spec asks for
 nothing: the sync hook reports the spec error either way.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import SpecError, parse_spec
+from hooks.children.labels import selector_labels
 from hooks.request import HookRequest
 
 
@@ -31,4 +33,13 @@ def related_resources(request: HookRequest) -> dict[str, Any]:
             configmaps.setdefault(ref.namespace, set()).add(ref.name)
     rules = [_rule("secrets", spec.namespace, secrets)] if secrets else []
     rules += [_rule("configmaps", namespace, names) for namespace, names in sorted(configmaps.items())]
+    if spec.external_providers:  # their install status lives in the pods' init containers
+        rules.append(
+            {
+                "apiVersion": "v1",
+                "resource": "pods",
+                "namespace": spec.namespace,
+                "labelSelector": {"matchLabels": selector_labels(spec.name)},
+            }
+        )
     return {"relatedResources": rules}

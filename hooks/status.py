@@ -131,6 +131,7 @@ class StatusReport:
     warnings: list[str] = field(default_factory=list)
     route_url: str | None = None
     previous_generation: dict[str, Any] | None = None
+    external_providers: list[dict[str, Any]] = field(default_factory=list)
 
     def render(self, parent: dict[str, Any], now: str) -> dict[str, Any]:
         status: dict[str, Any] = {
@@ -162,4 +163,6 @@ class StatusReport:
             }
         elif self.previous_generation is not None:  # a failed sync: the running config's figures
             status["configGeneration"] = self.previous_generation
+        if self.external_providers:
+            status["externalProviderStatus"] = self.external_providers
         return status

@@ -28,6 +28,7 @@ from hooks.children.configmaps import (
 )
 from hooks.children.deployment import PodPlan, config_map_in_use, rolled_out
 from hooks.children.labels import COMPONENT_LABEL, GENERATED_CONFIG
+from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.related import Related
 from hooks.request import HookRequest
 from hooks.settings import Settings
@@ -330,9 +331,17 @@ def sync(request: HookRequest, settings: Settings) -> SyncResult:
             "UserConfig" if spec.user_config else "ImageConfig",
             "the server runs the user's own config",
         )
+    external = external_provider_status(request, spec)
+    external_condition = external_providers_condition(external)
     report = StatusReport(
         phase=view.phase(),
-        conditions=[valid, resolved, config_ready, view.condition()],
+        conditions=[
+            valid,
+            resolved,
+            config_ready,
+            view.condition(),
+            *([external_condition] if external_condition else []),
+        ],
         deployment=view,
         operator_version=settings.operator_version,
         spec=spec,
@@ -340,6 +349,7 @@ def sync(request: HookRequest, settings: Settings) -> SyncResult:
         provider_count=built.provider_count,
         resource_count=built.resource_count,
         warnings=built.warnings,
+        external_providers=external,
         route_url=route_url(
             spec, request.observed("Ingress.networking.k8s.io/v1").get(f"{spec.namespace}/{spec.name}-ingress")
         ),

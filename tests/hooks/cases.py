@@ -133,6 +133,50 @@ def _invalid_running() -> dict[str, Any]:
     }
 
 
+EXTERNAL = llsd(
+    {
+        "providers": {"inference": VLLM},
+        "externalProviders": {
+            "inference": [{"providerId": "vllm", "image": "registry.example.com/vllm-plus:1"}],
+            "toolRuntime": [{"providerId": "echo", "image": "registry.example.com/echo:1", "config": {"prefix": "hi"}}],
+        },
+    }
+)
+
+
+def _external_install_failed() -> dict[str, Any]:
+    """The pod (a related object, asked for by customize) shows one install done, one failed."""
+    first = answer(sync_request(EXTERNAL, [VLLM_SECRET]))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "demo-5d9f-abcde",
+            "namespace": "ai",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": "llama-stack", "app.kubernetes.io/instance": "demo"},
+        },
+        "status": {
+            "initContainerStatuses": [
+                {"name": "install-provider-vllm", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}},
+                {
+                    "name": "install-provider-echo",
+                    "state": {
+                        "terminated": {
+                            "exitCode": 1,
+                            "reason": "Error",
+                            "message": "ERROR: Missing /lls-provider/lls-provider-spec.yaml in image",
+                        }
+                    },
+                },
+            ]
+        },
+    }
+    request = sync_request(with_status(EXTERNAL, first), [VLLM_SECRET], first["children"], deployment_ready=False)
+    request["related"]["Pod.v1"] = {"ai/demo-5d9f-abcde": pod}
+    return request
+
+
 def _samples() -> dict[str, Callable[[], dict[str, Any]]]:
     found: dict[str, Callable[[], dict[str, Any]]] = {}
     for path in sorted(SAMPLES.glob("*.yaml")):
@@ -208,20 +252,8 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         ),
         [VLLM_SECRET],
     ),
-    "external-providers": lambda: sync_request(
-        llsd(
-            {
-                "providers": {"inference": VLLM},
-                "externalProviders": {
-                    "inference": [{"providerId": "vllm", "image": "registry.example.com/vllm-plus:1"}],
-                    "toolRuntime": [
-                        {"providerId": "echo", "image": "registry.example.com/echo:1", "config": {"prefix": "hi"}}
-                    ],
-                },
-            }
-        ),
-        [VLLM_SECRET],
-    ),
+    "external-providers": lambda: sync_request(EXTERNAL, [VLLM_SECRET]),
+    "external-providers-install-failed": lambda: _external_install_failed(),
     "external-providers-duplicate": lambda: sync_request(
         llsd(
             {
