@@ -52,6 +52,25 @@ def _cr_ids(spec: Spec, api: str) -> list[ProviderEntry]:
     return [entry for entry in spec.providers if entry.api == api]
 
 
+def _serving_provider(
+    item: dict[str, Any], default: str | None, known: list[str], path: str, api: str, errors: ErrorList
+) -> str | None:
+    """The provider a model or shield goes to: its own `provider`, else the default; it must exist."""
+    provider_id = item.get("provider") or default
+    if provider_id is None:
+        hint = (
+            "spec.server.providers.inference"
+            if api == "inference"
+            else "spec.server.providers.safety (e.g. llama-guard)"
+        )
+        errors.add(path, f"no {api} provider to serve it; add {hint} or set `provider`")
+        return None
+    if provider_id not in known:
+        errors.add(f"{path}.provider", f"unknown {api} provider '{provider_id}'; known ids: {', '.join(known)}")
+        return None
+    return provider_id
+
+
 def _register_models(config: dict[str, Any], spec: Spec, errors: ErrorList) -> list[dict[str, Any]]:
     models = (spec.server.get("resources") or {}).get("models") or []
     cr_inference = _cr_ids(spec, "inference")
@@ -60,12 +79,9 @@ def _register_models(config: dict[str, Any], spec: Spec, errors: ErrorList) -> l
     registered = []
     for index, model in enumerate(models):
         path = f"spec.server.resources.models[{index}]"
-        provider_id = model.get("provider") or (cr_inference[0].provider_id if cr_inference else None)
+        default = cr_inference[0].provider_id if cr_inference else None
+        provider_id = _serving_provider(model, default, known, path, "inference", errors)
         if provider_id is None:
-            errors.add(path, "no inference provider to serve it; add spec.server.providers.inference or set `provider`")
-            continue
-        if provider_id not in known:
-            errors.add(f"{path}.provider", f"unknown inference provider '{provider_id}'; known ids: {', '.join(known)}")
             continue
         metadata = model.get("metadata") or {}
         entry: dict[str, Any] = {
@@ -109,12 +125,9 @@ def _register_shields(
     registered = []
     for index, shield in enumerate(shields):
         path = f"spec.server.resources.shields[{index}]"
-        provider_id = shield.get("provider") or (default_safety[0] if default_safety else None)
+        default = default_safety[0] if default_safety else None
+        provider_id = _serving_provider(shield, default, known, path, "safety", errors)
         if provider_id is None:
-            errors.add(path, "no safety provider to serve it; add spec.server.providers.safety (e.g. llama-guard)")
-            continue
-        if provider_id not in known:
-            errors.add(f"{path}.provider", f"unknown safety provider '{provider_id}'; known ids: {', '.join(known)}")
             continue
         provider_shield_id = shield["name"]
         if _provider_type(config, "safety", provider_id) == "inline::llama-guard":

@@ -105,30 +105,16 @@ def test_bare_model_without_inference_provider():
 
 
 def test_exclusions_storage_tls_port_and_distribution():
-    errors = errors_of(
-        llsd(
-            {
-                "distribution": {"name": "nope"},
-                "userConfig": {"configMapName": "mine"},
-                "providers": {"inference": VLLM},
-                "configStorage": {"type": "postgres"},
-                "serverTLS": {"enabled": True},
-                "port": 80,
-            }
-        )
-    )
-    assert errors["spec.server.port"] == "must be between 1024 and 65535"
-    errors = errors_of(
-        llsd(
-            {
-                "distribution": {"name": "nope"},
-                "userConfig": {"configMapName": "mine"},
-                "providers": {"inference": VLLM},
-                "configStorage": {"type": "postgres"},
-                "serverTLS": {"enabled": True},
-            }
-        )
-    )
+    server = {
+        "distribution": {"name": "nope"},
+        "userConfig": {"configMapName": "mine"},
+        "providers": {"inference": VLLM},
+        "configStorage": {"type": "postgres"},
+        "serverTLS": {"enabled": True},
+    }
+    # A shape error (the port) is reported before the rules that read several fields.
+    assert errors_of(llsd({**server, "port": 80}))["spec.server.port"] == "must be between 1024 and 65535"
+    errors = errors_of(llsd(server))
     assert errors["spec.server.distribution.name"].startswith("unknown distribution 'nope'; valid names: nvidia, oci")
     assert "cannot be combined with spec.server.userConfig" in errors["spec.server.providers"]
     assert errors["spec.server.configStorage.connectionString"].startswith("required for postgres")
