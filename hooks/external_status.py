@@ -7,6 +7,7 @@ pod running the current template speaks for the instance.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from generator import ExternalProvider, Spec
@@ -14,6 +15,7 @@ from hooks.request import HookRequest
 from hooks.status import Condition
 
 MERGE_CONTAINER = "merge-config"
+BLAMED = re.compile(r"Provider '([^']+)'")
 
 
 def _newest_pod(request: HookRequest, spec: Spec) -> dict[str, Any] | None:
@@ -70,13 +72,13 @@ def external_provider_status(request: HookRequest, spec: Spec) -> list[dict[str,
             }
         )
     merge = statuses.get(MERGE_CONTAINER)
-    if merge is not None:
-        terminated = (merge.get("state") or {}).get("terminated") or {}
-        if terminated and terminated.get("exitCode") != 0:
-            detail = (terminated.get("message") or "").strip()[:500]
-            for item in report:
-                if item["phase"] == "Ready":
-                    item.update(phase="Failed", message=f"merge-config failed: {detail or 'see its log'}")
+    terminated = ((merge or {}).get("state") or {}).get("terminated") or {}
+    if terminated and terminated.get("exitCode") != 0:
+        detail = (terminated.get("message") or "").strip()[:500]
+        named = set(BLAMED.findall(detail))  # the merge names the provider at fault when it can
+        for item in report:
+            if item["phase"] == "Ready" and (not named or item["providerId"] in named):
+                item.update(phase="Failed", message=f"merge-config failed: {detail or 'see its log'}")
     return report
 
 

@@ -144,8 +144,8 @@ EXTERNAL = llsd(
 )
 
 
-def _external_install_failed() -> dict[str, Any]:
-    """The pod (a related object, asked for by customize) shows one install done, one failed."""
+def _external_pod(statuses: list[dict[str, Any]]) -> dict[str, Any]:
+    """A sync where the instance's pod (a related object, asked for by customize) shows `statuses`."""
     first = answer(sync_request(EXTERNAL, [VLLM_SECRET]))
     pod = {
         "apiVersion": "v1",
@@ -156,25 +156,40 @@ def _external_install_failed() -> dict[str, Any]:
             "creationTimestamp": "2026-01-01T00:00:00Z",
             "labels": {"app": "llama-stack", "app.kubernetes.io/instance": "demo"},
         },
-        "status": {
-            "initContainerStatuses": [
-                {"name": "install-provider-vllm", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}},
-                {
-                    "name": "install-provider-echo",
-                    "state": {
-                        "terminated": {
-                            "exitCode": 1,
-                            "reason": "Error",
-                            "message": "ERROR: Missing /lls-provider/lls-provider-spec.yaml in image",
-                        }
-                    },
-                },
-            ]
-        },
+        "status": {"initContainerStatuses": statuses},
     }
     request = sync_request(with_status(EXTERNAL, first), [VLLM_SECRET], first["children"], deployment_ready=False)
     request["related"]["Pod.v1"] = {"ai/demo-5d9f-abcde": pod}
     return request
+
+
+DONE = {"terminated": {"exitCode": 0, "reason": "Completed"}}
+
+
+def _external_install_failed() -> dict[str, Any]:
+    failed = {"terminated": {"exitCode": 1, "reason": "Error", "message": "ERROR: Missing /lls-provider in image"}}
+    return _external_pod(
+        [{"name": "install-provider-vllm", "state": DONE}, {"name": "install-provider-echo", "state": failed}]
+    )
+
+
+def _external_api_mismatch() -> dict[str, Any]:
+    """Both installs worked; the merge found a provider whose spec names another API."""
+    mismatch = {
+        "terminated": {
+            "exitCode": 1,
+            "reason": "Error",
+            "message": "ERROR: Provider API type mismatch: Provider 'echo' (image: registry.example.com/echo:1) "
+            "declares api=safety in lls-provider-spec.yaml",
+        }
+    }
+    return _external_pod(
+        [
+            {"name": "install-provider-vllm", "state": DONE},
+            {"name": "install-provider-echo", "state": DONE},
+            {"name": "merge-config", "state": mismatch},
+        ]
+    )
 
 
 def _samples() -> dict[str, Callable[[], dict[str, Any]]]:
@@ -253,7 +268,8 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         [VLLM_SECRET],
     ),
     "external-providers": lambda: sync_request(EXTERNAL, [VLLM_SECRET]),
-    "external-providers-install-failed": lambda: _external_install_failed(),
+    "external-providers-install-failed": _external_install_failed,
+    "external-providers-api-mismatch": _external_api_mismatch,
     "external-providers-duplicate": lambda: sync_request(
         llsd(
             {
