@@ -7,7 +7,6 @@ logged, echoed or put into a response.
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from hooks.request import HookRequest
@@ -26,7 +25,7 @@ class Related:
         if key in data:
             try:
                 base64.b64decode(data[key] or "", validate=True)
-            except (binascii.Error, TypeError):
+            except (ValueError, TypeError):  # binascii.Error, and non-ASCII text (a plain ValueError)
                 return False
             return True
         return key in (secret.get("stringData") or {})
@@ -43,6 +42,6 @@ class Related:
         if isinstance(binary, str):
             try:
                 return base64.b64decode(binary).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
                 return None
         return None
