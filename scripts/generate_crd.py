@@ -6,16 +6,15 @@ rules (admission-time checks with messages naming the field and the fix) come fr
 Run `make crd`; `tests/manifests/test_crd.py` fails when the committed CRD is stale.
 
 Provider fields accept a single object or a list, which a structural schema cannot say, so they
-are `x-kubernetes-preserve-unknown-fields` without a type and their CEL rules are written for a
-dynamic value. Rules on untyped lists stay O(n): Kubernetes cannot bound the cost of comparing
-every pair of an untyped list, so uniqueness of ids inside a list is left to the hook (which
-checks everything again anyway); across the APIs' single-object forms it is checked here.
+are `x-kubernetes-preserve-unknown-fields` without a type. The API server exposes no CEL type for
+such a node (apiserver `SchemaDeclType` returns nil), so a CRD rule on it, or one reading it from
+its parent, would make the CRD fail to install. Their admission checks live in a
+ValidatingAdmissionPolicy instead (manifests/admission/), where the object is dynamic data.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,9 @@ from typing import Any
 import yaml
 from marshmallow import Schema, fields, validate
 
-from generator.apis import CR_TO_CONFIG_API, REMOVED_APIS
 from generator.schema import IntOrPercent, LLSDSpecSchema, OneOrMany, StringOrObject
 
 OUTPUT = Path(__file__).resolve().parent.parent / "manifests" / "crd" / "llamastackdistributions.yaml"
-PROVIDER_APIS = [*CR_TO_CONFIG_API, *REMOVED_APIS]
 EXTERNAL_MAX_ITEMS = 32
 LIST_MAX_ITEMS = 256
 STRING_MAX = 4096
@@ -97,62 +94,6 @@ def object_schema(schema_class: type[Schema]) -> dict[str, Any]:
     return result
 
 
-def _for_each_form(check: str) -> str:
-    """`check` (written over `{p}`) for a single provider object or every entry of a list."""
-    return f"type(self) == list ? self.all(p, {check.format(p='p')}) : ({check.format(p='self')})"
-
-
-def provider_rules(api: str) -> list[dict[str, str]]:
-    path = f"spec.server.providers.{api}"
-    rules = [
-        {
-            "rule": "type(self) == list || type(self) == map",
-            "message": f"{path}: must be a provider object or a list of provider objects",
-        },
-        {
-            "rule": "type(self) != list || self.all(p, type(p) == map && has(p.id))",
-            "message": f"{path}: in list form every provider needs an id; give each entry a unique id",
-        },
-        {
-            "rule": _for_each_form(
-                "type({p}) != map || !has({p}.provider) || {p}.provider != 'bedrock' || has({p}.region)"
-            ),
-            "message": f"{path}: bedrock needs region; set the AWS region, e.g. us-east-1",
-        },
-        {
-            "rule": _for_each_form(
-                "type({p}) != map || !has({p}.provider) || {p}.provider != 'azure' || has({p}.deploymentName)"
-            ),
-            "message": f"{path}: azure needs deploymentName; set the Azure OpenAI deployment name",
-        },
-    ]
-    if api in REMOVED_APIS:
-        rules.append(
-            {"rule": "false", "message": f"{path}: the {api} API does not exist in llama-stack 0.7.3; remove it"}
-        )
-    return rules
-
-
-def _single_id(api: str) -> str:
-    """The id of a single-object provider: its `id`, else its provider name (as the hook does)."""
-    return f"(has(self.{api}.id) ? self.{api}.id : self.{api}.provider)"
-
-
-def _single(api: str) -> str:
-    return f"has(self.{api}) && type(self.{api}) == map && (has(self.{api}.id) || has(self.{api}.provider))"
-
-
-def cross_api_rule() -> dict[str, str]:
-    pairs = [
-        f"!({_single(a)} && {_single(b)} && {_single_id(a)} == {_single_id(b)})"
-        for a, b in itertools.combinations(CR_TO_CONFIG_API, 2)
-    ]
-    return {
-        "rule": " && ".join(pairs),
-        "message": "spec.server.providers: two APIs use the same provider id; ids must be unique across APIs",
-    }
-
-
 RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     ("server",): [
         {
@@ -178,7 +119,6 @@ RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
             "message": "spec.server.serverTLS.secretName: required when serverTLS is enabled",
         }
     ],
-    ("server", "providers"): [cross_api_rule()],
 }
 
 
@@ -192,9 +132,6 @@ def spec_schema() -> dict[str, Any]:
     spec = object_schema(LLSDSpecSchema)
     for path, rules in RULES.items():
         _at(spec, path)["x-kubernetes-validations"] = rules
-    providers = _at(spec, ("server", "providers"))
-    for api in PROVIDER_APIS:
-        providers["properties"][api]["x-kubernetes-validations"] = provider_rules(api)
     external = _at(spec, ("server", "externalProviders"))
     for name, section in external["properties"].items():
         if section.get("type") == "array":
