@@ -1,0 +1,304 @@
+"""Property tests over /sync and /customize with hostile, mutated and random requests.
+
+Invariants (DESIGN §7, §10):
+  (a) a user error never gives a 5xx: a malformed request is a 400, everything else a 200;
+  (b) when the spec is invalid (or a reference is missing, or generation fails), the 200 answer
+      holds exactly the observed children: nothing is deleted;
+  (c) no response, log line or error message carries a related Secret's value (raw or base64);
+  (d) the same request gives the same response, whatever was asked in between.
+
+`make test` runs a small fixed budget; `make fuzz` sets LLSD_FUZZ_EXAMPLES for a long run.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import copy
+import json
+import logging
+import os
+from typing import Any
+
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
+
+from generator import SpecError, parse_spec
+from hooks.app import create_app
+from hooks.logs import LOGGER_NAME, JsonFormatter
+from tests.reliability.strategies import (
+    CANARY,
+    CANARY_B64,
+    customize_requests,
+    malformed_bodies,
+    sync_requests,
+)
+from tests.reliability.strategies import settings as hook_settings
+
+EXAMPLES = int(os.environ.get("LLSD_FUZZ_EXAMPLES", "200"))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+V2_RESPONSE_KEYS = {"status", "children", "resyncAfterSeconds", "finalized"}
+FAILURE_CONDITIONS = {"ValidationSucceeded", "SecretsResolved", "ConfigReady"}
+MAX_BODY = hook_settings().max_body_bytes
+
+APP = create_app(hook_settings())
+
+
+def _found(parent_spec: dict[str, Any], related: dict[str, Any], children: dict[str, Any] | None = None) -> dict:
+    """A request the fuzzer once failed on (kept as an @example so it stays fixed)."""
+    parent = {
+        "apiVersion": "llamastack.io/v1alpha1",
+        "kind": "LlamaStackDistribution",
+        "metadata": {"name": "demo", "namespace": "ai"},
+        "spec": parent_spec,
+    }
+    return {"parent": parent, "children": children or {}, "related": related, "finalizing": False}
+
+
+VLLM_SPEC = {
+    "server": {
+        "providers": {
+            "inference": {
+                "provider": "vllm",
+                "endpoint": "http://vllm:8000/v1",
+                "apiKey": {"secretKeyRef": {"name": "vllm-creds", "key": "token"}},
+            }
+        }
+    }
+}
+# Bug 1 (hooks/related.py): a Secret value that is not ASCII made base64 raise a plain ValueError
+# the hook did not catch: a 500 instead of "key not usable" in status.
+NON_ASCII_SECRET = _found(
+    VLLM_SPEC,
+    {"Secret.v1": {"ai/vllm-creds": {"kind": "Secret", "metadata": {"name": "vllm-creds"}, "data": {"token": "é"}}}},
+)
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.formatter_ = JsonFormatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.formatter_.format(record))
+
+
+@contextlib.contextmanager
+def captured_logs():
+    log = logging.getLogger(LOGGER_NAME)
+    handler = _Capture()
+    log.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        log.removeHandler(handler)
+
+
+def post(path: str, body: Any) -> tuple[int, str]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = APP.test_client().post(path, data=data, content_type="application/json")
+    return response.status_code, response.get_data(as_text=True)
+
+
+def strict_json(text: str) -> Any:
+    """Parse as Go's encoding/json would: NaN and Infinity are not JSON."""
+
+    def refuse(token: str) -> Any:
+        raise AssertionError(f"the answer holds {token}, which is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def well_formed(body: Any) -> bool:
+    """A v2 hook request envelope, independently of the hook's own parser."""
+
+    def object_map(value: Any) -> bool:
+        return value is None or (
+            isinstance(value, dict)
+            and all(
+                isinstance(group, dict) and all(isinstance(obj, dict) for obj in group.values())
+                for group in value.values()
+            )
+        )
+
+    if not isinstance(body, dict) or not isinstance(body.get("parent"), dict):
+        return False
+    metadata = body["parent"].get("metadata")
+    return (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("name"), str)
+        and bool(metadata["name"])
+        and (metadata.get("namespace") is None or isinstance(metadata["namespace"], str))
+        and isinstance(body.get("finalizing", False), bool)
+        and object_map(body.get("children"))
+        and object_map(body.get("related"))
+    )
+
+
+def assert_no_secret(text: str, where: str) -> None:
+    assert CANARY not in text, f"a related Secret's value leaked into {where}"
+    assert CANARY_B64 not in text, f"a related Secret's base64 value leaked into {where}"
+
+
+def identity(obj: dict[str, Any], namespace: str) -> tuple[str, str, str, str]:
+    metadata = obj.get("metadata") or {}
+    return (
+        str(obj.get("apiVersion")),
+        str(obj.get("kind")),
+        str(metadata.get("namespace") or namespace),
+        str(metadata.get("name")),
+    )
+
+
+def observed_identities(request: dict[str, Any], namespace: str) -> collections.Counter:
+    return collections.Counter(
+        identity(obj, namespace) for group in (request.get("children") or {}).values() for obj in group.values()
+    )
+
+
+def spec_is_invalid(parent: dict[str, Any]) -> bool:
+    try:
+        parse_spec(copy.deepcopy(parent))
+    except SpecError:
+        return True
+    return False
+
+
+def check_sync(request: dict[str, Any], status: int, text: str) -> None:
+    """Invariants (a), (b) and the v2 response shape for one /sync answer."""
+    if len(json.dumps(request)) > MAX_BODY:
+        assert status == 413, text
+        return
+    assert status < 500, f"a hook fault on a user's request: {status} {text}"
+    body = strict_json(text)
+    if not well_formed(request):
+        assert status == 400 and isinstance(body.get("error"), str), (status, text)
+        return
+    assert status == 200, f"a well-formed request was refused: {status} {text}"
+    assert set(body) <= V2_RESPONSE_KEYS, f"v2 strict decoding fails on {set(body) - V2_RESPONSE_KEYS}"
+    assert isinstance(body.get("status"), dict) and body["status"], "a missing status wipes the parent's"
+    children = body.get("children")
+    assert isinstance(children, list), "missing children delete every child"
+    for child in children:
+        assert isinstance(child, dict) and child.get("apiVersion") and child.get("kind")
+        assert isinstance((child.get("metadata") or {}).get("name"), str)
+    namespace = request["parent"]["metadata"].get("namespace") or "default"
+    failed = {
+        c.get("type")
+        for c in body["status"].get("conditions") or []
+        if c.get("type") in FAILURE_CONDITIONS and c.get("status") != "True"
+    }
+    if spec_is_invalid(request["parent"]) or failed:
+        assert body["status"].get("phase") == "Failed", body["status"]
+        answered = collections.Counter(identity(child, namespace) for child in children)
+        assert answered == observed_identities(request, namespace), (
+            "with an invalid spec, a missing reference or a failed generation, the answer must hold "
+            f"exactly the observed children; failed conditions: {sorted(failed)}"
+        )
+    else:
+        name = request["parent"]["metadata"]["name"]
+        kinds = {(child["kind"], child["metadata"]["name"]) for child in children}
+        assert ("Deployment", name) in kinds, "a healthy answer lost the Deployment"
+
+
+@FUZZ
+@given(request=sync_requests())
+@example(request=NON_ASCII_SECRET)
+def test_sync_user_errors_are_200_keep_children_and_never_leak_secrets(request):
+    with captured_logs() as lines:
+        status, text = post("/sync", request)
+    check_sync(request, status, text)
+    event(f"status {status}, outcome {json.loads(lines[-1]).get('outcome') if lines else '-'}")
+    assert_no_secret(text, "the /sync answer")
+    assert lines, "every request is logged"
+    for line in lines:
+        assert_no_secret(line, "a log line")
+        entry = json.loads(line)
+        assert {"request_id", "outcome", "status", "duration_ms"} <= set(entry)
+
+
+def _without_request_id(status: int, text: str) -> tuple[int, Any]:
+    body = json.loads(text)
+    if isinstance(body, dict):
+        body.pop("request_id", None)
+    return status, body
+
+
+def _reversed_keys(value: Any) -> Any:
+    """The same JSON with every object's keys in the opposite order (the API server may reorder)."""
+    if isinstance(value, dict):
+        return {key: _reversed_keys(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reversed_keys(item) for item in value]
+    return value
+
+
+@FUZZ
+@given(request=sync_requests(), other=sync_requests())
+def test_sync_same_request_same_response(request, other):
+    first = _without_request_id(*post("/sync", request))
+    post("/sync", other)  # whatever came in between (caches, shared state) must not matter
+    assert _without_request_id(*post("/sync", request)) == first
+    assert _without_request_id(*post("/sync", _reversed_keys(request))) == first
+
+
+@FUZZ
+@given(request=customize_requests(), other=customize_requests())
+def test_customize_asks_only_for_named_objects_and_is_deterministic(request, other):
+    with captured_logs() as lines:
+        status, text = post("/customize", request)
+    assert status < 500, text
+    body = strict_json(text)
+    if not well_formed(request):
+        assert status == 400, text
+        return
+    assert status == 200, text
+    assert set(body) == {"relatedResources"}
+    for rule in body["relatedResources"]:
+        assert rule["resource"] in ("secrets", "configmaps") and rule["apiVersion"] == "v1"
+        assert isinstance(rule["namespace"], str) and rule["namespace"]
+        names = rule.get("names")
+        assert isinstance(names, list) and names and all(isinstance(n, str) and n for n in names), (
+            "an empty selector lists every object of the cluster"
+        )
+        assert "labelSelector" not in rule
+    for line in lines:
+        assert_no_secret(line, "a log line")
+    post("/customize", other)
+    assert _without_request_id(*post("/customize", request)) == (status, body)
+    assert _without_request_id(*post("/customize", _reversed_keys(request))) == (status, body)
+
+
+@FUZZ
+@given(body=malformed_bodies())
+def test_malformed_requests_are_400_with_a_json_error(body):
+    for path in ("/sync", "/customize"):
+        status, text = post(path, body)
+        assert status < 500, text
+        answer = strict_json(text)
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = None
+        if request is not None and well_formed(request):
+            if path == "/sync":
+                check_sync(request, status, text)
+            continue
+        assert status == 400, (status, text)
+        assert isinstance(answer.get("error"), str) and "Traceback" not in text
+
+
+@settings(max_examples=min(EXAMPLES, 30), deadline=None)
+@given(request=sync_requests(), token=st.sampled_from(["", "Bearer", "Bearer x", "bearer s3cret"]))
+def test_wrong_bearer_token_is_401_whatever_the_body(request, token):
+    from hooks.settings import Settings
+
+    app = create_app(Settings(bearer_token="s3cret", clock=lambda: "2026-01-01T00:00:00Z"))
+    response = app.test_client().post("/sync", json=request, headers={"Authorization": token} if token else {})
+    assert response.status_code == 401 and response.get_json()["error"]
+    assert_no_secret(response.get_data(as_text=True), "a 401 answer")
