@@ -9,7 +9,7 @@ config. Only a fault of the hook itself is a 5xx (Metacontroller then changes no
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -191,10 +191,9 @@ def _ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | Non
     return child, content_hash(child["data"])
 
 
-def _user_config(spec: Spec, related: Related) -> tuple[str, str, list[str], list[dict[str, Any]]]:
-    """(ConfigMap to mount, its key, warnings, extra children) for the userConfig escape hatch.
-
-    The user's ConfigMap is mounted as it is; edits roll the pods through the content hash.
+def _user_config(spec: Spec, related: Related) -> tuple[str, str, str, list[str], list[dict[str, Any]]]:
+    """(ConfigMap to mount, its key, its text, warnings, extra children) for the userConfig escape
+    hatch. The user's ConfigMap is mounted as it is; edits roll the pods through the content hash.
     """
     ref = spec.user_config
     assert ref is not None
@@ -205,9 +204,9 @@ def _user_config(spec: Spec, related: Related) -> tuple[str, str, list[str], lis
     text = Related.configmap_text(source, key) or ""
     warnings = check_user_config(text)
     if ref.namespace == spec.namespace:
-        return ref.name, key, warnings, []
+        return ref.name, key, text, warnings, []
     copy = user_config_copy(spec.name, spec.namespace, text)
-    return copy["metadata"]["name"], CONFIG_KEY, warnings, [copy]
+    return copy["metadata"]["name"], CONFIG_KEY, text, warnings, [copy]
 
 
 def build(spec: Spec, request: HookRequest, related: Related, settings: Settings) -> Built:
@@ -218,10 +217,8 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     hashes = [ca_hash]
     provider_count = resource_count = None
     if spec.user_config is not None:
-        config_map, key, warnings, copies = _user_config(spec, related)
+        config_map, key, text, warnings, copies = _user_config(spec, related)
         extra += copies
-        source = related.configmap(spec.user_config.namespace, spec.user_config.name) or {}
-        text = Related.configmap_text(source, key) or ""
         hashes.append(content_hash({key: text}))
         provider_count, resource_count = _count_providers(text), 0
         plan = PodPlan(image=image, command=container_command(spec), config_map=config_map, config_key=key)
@@ -233,12 +230,8 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
         config_map, warnings = result.configmap_name, list(result.warnings)
         provider_count, resource_count = result.provider_count, result.resource_count
         plan = PodPlan(image=image, command=result.command, secret_env=result.env, config_map=config_map)
-    plan = PodPlan(
-        image=plan.image,
-        command=plan.command,
-        secret_env=plan.secret_env,
-        config_map=plan.config_map,
-        config_key=plan.config_key,
+    plan = replace(
+        plan,
         has_ca_bundle=ca_child is not None,
         content_hash=content_hash({str(i): h for i, h in enumerate(hashes) if h}) if any(hashes) else None,
     )
