@@ -117,3 +117,21 @@ def test_status_timestamps_move_only_on_transitions():
     after = {c["type"]: c for c in cluster.parent["status"]["conditions"]}
     assert after["ValidationSucceeded"]["lastTransitionTime"] == pending["ValidationSucceeded"]
     assert after["DeploymentReady"]["status"] == "True"
+
+
+def _config_hash(response: dict) -> str:
+    deployment = next(c for c in response["children"] if c["kind"] == "Deployment")
+    return deployment["spec"]["template"]["metadata"]["annotations"]["llamastack.io/config-hash"]
+
+
+def test_editing_a_user_config_rolls_the_pods_whatever_its_key_and_namespace():
+    """The pod template carries a hash of the user's config: an edit must change it."""
+    from tests.generator.crs import llsd
+    from tests.hooks.cases import USER_CONFIG_TEXT, configmap
+
+    for namespace, key in (("ai", "config.yaml"), ("platform", "run.yaml")):
+        parent = llsd({"userConfig": {"configMapName": "mine", "configMapNamespace": namespace}})
+        before = answer(sync_request(parent, [configmap("mine", {key: USER_CONFIG_TEXT}, namespace=namespace)]))
+        edited = USER_CONFIG_TEXT.replace("http://vllm:8000/v1", "http://vllm-2:8000/v1")
+        after = answer(sync_request(parent, [configmap("mine", {key: edited}, namespace=namespace)]))
+        assert _config_hash(before) != _config_hash(after), (namespace, key)
