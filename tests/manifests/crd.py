@@ -86,3 +86,60 @@ def samples() -> dict[str, dict[str, Any]]:
             if isinstance(doc, dict) and doc.get("kind") == "LlamaStackDistribution":
                 found[path.stem] = doc
     return found
+
+
+# --- The ValidatingAdmissionPolicy that holds the rules on spec.server.providers -----------------
+
+POLICY_PATH = ROOT / "manifests" / "admission" / "provider-rules.yaml"
+
+
+def load_policy_documents() -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(POLICY_PATH.read_text()) if doc]
+
+
+def load_policy() -> dict[str, Any]:
+    return next(doc for doc in load_policy_documents() if doc["kind"] == "ValidatingAdmissionPolicy")
+
+
+class PolicyError(AssertionError):
+    """An expression failed at run time: with failurePolicy Fail the API server would refuse the
+    CR with a CEL error instead of our message, so every input must evaluate cleanly."""
+
+
+def _run(expression: str, activation: dict[str, Any]) -> Any:
+    if expression not in _PROGRAMS:
+        _PROGRAMS[expression] = _ENV.program(_ENV.compile(expression))
+    result = _PROGRAMS[expression].evaluate(activation)
+    if isinstance(result, Exception):
+        raise PolicyError(f"{expression!r}: {result}")
+    return result
+
+
+def policy_messages(obj: dict[str, Any], policy: dict[str, Any] | None = None) -> list[str]:
+    """Messages of the policy's failed validations for `obj`, evaluated as the API server does:
+    variables in order (each sees the earlier ones as `variables.<name>`), then each validation,
+    its messageExpression only when it fails."""
+    spec = (policy or load_policy())["spec"]
+    variables = celpy.celtypes.MapType({})
+    activation: dict[str, Any] = {"object": celpy.json_to_cel(obj), "variables": variables}
+    for variable in spec.get("variables", []):
+        value = _run(variable["expression"], activation)
+        variables = celpy.celtypes.MapType({**variables, celpy.celtypes.StringType(variable["name"]): value})
+        activation["variables"] = variables
+    messages = []
+    for validation in spec["validations"]:
+        passed = _run(validation["expression"], activation)
+        if not isinstance(passed, celpy.celtypes.BoolType):
+            raise PolicyError(f"{validation['expression']!r} gave {type(passed).__name__}, not bool")
+        if passed:
+            continue
+        if "messageExpression" in validation:
+            messages.append(str(_run(validation["messageExpression"], activation)))
+        else:
+            messages.append(validation["message"])
+    return messages
+
+
+def admission_violations(cr: dict[str, Any]) -> list[str]:
+    """Everything `kubectl apply` would be told: the CRD's rules, then the policy's."""
+    return violations(cr) + policy_messages(cr)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import jsonschema
 import kubernetes_validate
 import pytest
-import yaml
 
 from hooks.children import CHILD_RESOURCES
 from tests.manifests.crd import ROOT
+from tests.manifests.kustomize import build, canonical, kubectl, kubectl_build, python_build
 
-KUBECTL = shutil.which("kubectl")
 # kubernetes-validate knows Kubernetes' own kinds; Metacontroller's CompositeController is
 # checked against the fields of its v4.17 API that this project relies on.
 COMPOSITE_CONTROLLER = {
@@ -82,13 +78,10 @@ COMPOSITE_CONTROLLER = {
 
 @pytest.fixture(scope="module")
 def installed() -> list[dict]:
-    if KUBECTL is None:
-        pytest.skip("kubectl is not installed: the kustomize build cannot run")
-    done = subprocess.run([KUBECTL, "kustomize", str(ROOT / "manifests")], capture_output=True, text=True, check=True)
-    return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+    return build(ROOT / "manifests")
 
 
-def test_kustomize_builds_crd_hook_and_controller(installed):
+def test_kustomize_builds_crd_policy_hook_and_controller(installed):
     kinds = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in installed)
     assert kinds == [
         "CompositeController/llamastackdistributions",
@@ -97,7 +90,15 @@ def test_kustomize_builds_crd_hook_and_controller(installed):
         "Namespace/llsd-system",
         "PodDisruptionBudget/llsd-hook",
         "Service/llsd-hook",
+        "ValidatingAdmissionPolicy/llamastackdistributions.llamastack.io",
+        "ValidatingAdmissionPolicyBinding/llamastackdistributions.llamastack.io",
     ]
+
+
+@pytest.mark.skipif(kubectl() is None, reason="no kubectl: nothing to compare the Python resolver with")
+def test_python_resolver_builds_what_kubectl_builds():
+    """The fallback used where kubectl is missing must not pass a tree kubectl would refuse."""
+    assert canonical(python_build(ROOT / "manifests")) == canonical(kubectl_build(ROOT / "manifests"))
 
 
 def test_every_object_is_valid(installed):
