@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import jsonschema
 import kubernetes_validate
 import pytest
+import yaml
 
 from hooks.children import CHILD_RESOURCES
 from tests.manifests.crd import ROOT
@@ -138,3 +141,57 @@ def test_hook_deployment_is_hardened_and_highly_available(installed):
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["command"][:2] == ["llsd-hook", "serve"]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert {"requests", "limits"} <= set(container["resources"])
+    # a read-only root filesystem still needs a writable /tmp (gunicorn's worker heartbeat files)
+    tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+    assert next(v for v in pod["volumes"] if v["name"] == tmp["name"])["emptyDir"] == {}
+
+
+def test_service_and_pdb_select_the_hook_pods_and_reach_its_port(installed):
+    deployment = next(o for o in installed if o["kind"] == "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    bind = container["command"][container["command"].index("--bind") + 1]
+    assert ports["http"] == int(bind.rsplit(":", 1)[1]) == 8080
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["port"] in ("http", 8080)
+    service = next(o for o in installed if o["kind"] == "Service")
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    (port,) = service["spec"]["ports"]
+    assert port["port"] == 80 and ports.get(port["targetPort"], port["targetPort"]) == 8080
+    pdb = next(o for o in installed if o["kind"] == "PodDisruptionBudget")
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    assert pdb["spec"]["minAvailable"] < deployment["spec"]["replicas"], "the PDB must allow a drain"
+
+
+def test_dockerfile_runs_the_hook_as_the_non_root_user_the_deployment_expects(installed):
+    dockerfile = (ROOT / "manifests" / "Dockerfile").read_text()
+    assert dockerfile.startswith("#") and "FROM python:3.12-slim" in dockerfile
+    user = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert user and user[-1].isdigit() and int(user[-1]) != 0, "a numeric non-root USER lets runAsNonRoot verify it"
+    deployment = next(o for o in installed if o["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == int(user[-1])
+
+
+def test_sample_secrets_and_configmaps_are_valid_and_hold_only_placeholders():
+    """Every sample brings what it references; nothing in them may look like a real secret."""
+    for path in sorted((ROOT / "manifests" / "samples").glob("*.yaml")):
+        documents = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        (llsd,) = [d for d in documents if d["kind"] == "LlamaStackDistribution"]
+        for obj in documents:
+            if obj["kind"] == "LlamaStackDistribution":
+                continue
+            kubernetes_validate.validate(obj, "1.37.0", strict=True)
+            if obj["kind"] == "Secret":  # secretKeyRef is namespace-local: the LLSD's namespace
+                assert obj["metadata"].get("namespace") == llsd["metadata"].get("namespace"), path.name
+                for key, value in obj.get("stringData", {}).items():
+                    assert "replace-me" in value, f"{path.name}: {obj['metadata']['name']}.{key}"
+                assert "data" not in obj, f"{path.name}: use stringData with placeholders"
+        referenced = set(re.findall(r"secretKeyRef: \{name: ([\w-]+)", path.read_text()))
+        referenced |= set(re.findall(r"secretName: ([\w-]+)", path.read_text()))
+        shipped = {d["metadata"]["name"] for d in documents if d["kind"] == "Secret"}
+        assert referenced <= shipped, f"{path.name}: Secrets referenced but not shipped: {referenced - shipped}"
