@@ -143,3 +143,10 @@ def policy_messages(obj: dict[str, Any], policy: dict[str, Any] | None = None) -
 def admission_violations(cr: dict[str, Any]) -> list[str]:
     """Everything `kubectl apply` would be told: the CRD's rules, then the policy's."""
     return violations(cr) + policy_messages(cr)
+
+
+def kubernetes_version() -> str:
+    """The newest Kubernetes whose schemas kubernetes-validate ships (1.37.0 with its 1.37 release)."""
+    from kubernetes_validate.utils import latest_version
+
+    return latest_version()

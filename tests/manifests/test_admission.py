@@ -14,7 +14,14 @@ import kubernetes_validate
 import pytest
 
 from tests.generator.crs import VLLM
-from tests.manifests.crd import PolicyError, load_policy, load_policy_documents, policy_messages, samples
+from tests.manifests.crd import (
+    PolicyError,
+    kubernetes_version,
+    load_policy,
+    load_policy_documents,
+    policy_messages,
+    samples,
+)
 from tests.manifests.test_crd import KUBERNETES_CEL_FUNCTIONS
 
 POLICY = load_policy()
@@ -161,7 +168,7 @@ def test_odd_values_give_a_message_never_an_evaluation_error(value):
 def test_policy_and_binding_are_valid_kubernetes_objects():
     documents = load_policy_documents()
     for obj in documents:
-        kubernetes_validate.validate(obj, "1.37.0", strict=True)
+        kubernetes_validate.validate(obj, kubernetes_version(), strict=True)
     binding = next(d for d in documents if d["kind"] == "ValidatingAdmissionPolicyBinding")
     assert binding["spec"]["policyName"] == POLICY["metadata"]["name"]
     assert binding["spec"]["validationActions"] == ["Deny"]

@@ -22,6 +22,7 @@ from tests.generator.crs import VLLM
 from tests.manifests.crd import (
     ROOT,
     admission_violations,
+    kubernetes_version,
     load_crd,
     open_api_schema,
     rules,
@@ -42,7 +43,7 @@ def test_crd_is_generated_from_the_hook_schema():
 
 def test_crd_is_a_valid_kubernetes_object_with_status_subresource():
     crd = load_crd()
-    kubernetes_validate.validate(crd, "1.37.0", strict=True)
+    kubernetes_validate.validate(crd, kubernetes_version(), strict=True)
     version = crd["spec"]["versions"][0]
     assert version["subresources"] == {"status": {}}
     assert crd["spec"]["names"]["shortNames"] == ["llsd"]

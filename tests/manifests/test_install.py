@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from hooks.children import CHILD_RESOURCES
-from tests.manifests.crd import ROOT
+from tests.manifests.crd import ROOT, kubernetes_version
 from tests.manifests.kustomize import build, canonical, kubectl, kubectl_build, python_build
 
 # kubernetes-validate knows Kubernetes' own kinds; Metacontroller's CompositeController is
@@ -109,7 +109,7 @@ def test_every_object_is_valid(installed):
         if obj["kind"] == "CompositeController":
             jsonschema.validate(obj, COMPOSITE_CONTROLLER)
         else:
-            kubernetes_validate.validate(obj, "1.37.0", strict=True)
+            kubernetes_validate.validate(obj, kubernetes_version(), strict=True)
 
 
 def test_child_resources_match_what_the_hook_returns(installed):
@@ -185,7 +185,7 @@ def test_sample_secrets_and_configmaps_are_valid_and_hold_only_placeholders():
         for obj in documents:
             if obj["kind"] == "LlamaStackDistribution":
                 continue
-            kubernetes_validate.validate(obj, "1.37.0", strict=True)
+            kubernetes_validate.validate(obj, kubernetes_version(), strict=True)
             if obj["kind"] == "Secret":  # secretKeyRef is namespace-local: the LLSD's namespace
                 assert obj["metadata"].get("namespace") == llsd["metadata"].get("namespace"), path.name
                 for key, value in obj.get("stringData", {}).items():
