@@ -278,8 +278,11 @@ def test_customize_asks_only_for_named_objects_and_is_deterministic(request, oth
 @given(body=malformed_bodies())
 def test_malformed_requests_are_400_with_a_json_error(body):
     for path in ("/sync", "/customize"):
-        status, text = post(path, body)
+        with captured_logs() as lines:
+            status, text = post(path, body)
         assert status < 500, text
+        for where in [text, *lines]:  # the error message never echoes the body's Secrets
+            assert_no_secret(where, f"the {path} answer or its log line")
         answer = strict_json(text)
         try:
             request = json.loads(body)
