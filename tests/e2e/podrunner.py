@@ -33,6 +33,15 @@ Volumes and the path mapping (harness-only)
     and in the text of configMap files (and of YAML files left in emptyDirs by init containers).
     Secret files are written byte for byte.
 
+Image files (harness-only, ``image_files``)
+    There are no images, so a test says what an image's filesystem holds:
+    ``image_files={"registry.example.com/echo:1": {"/lls-provider": host_dir}}`` makes the pod
+    path ``/lls-provider`` of every container whose ``image`` is that image refer to
+    ``host_dir``, by the same whole-path rewriting as the mounts (command, args, env values),
+    for that container only. Used for external provider images (their ``/lls-provider``
+    contract); a path of an image not listed stays as it is, so a container relying on it fails
+    like it would with an image that lacks it.
+
 Port (harness-only)
     The pod asks for container port ``P`` (``ports[0].containerPort``, else the probe port, else
     8321). Another test may hold ``P``, so a free port ``H`` is chosen and ``P`` becomes ``H``
@@ -166,9 +175,11 @@ class ObjectStore:
 class PathMapper:
     """Maps pod paths under a mountPath to `<tmproot><mountPath>` (see the module docstring)."""
 
-    def __init__(self, root: Path, mount_paths: Iterable[str]):
+    def __init__(self, root: Path, mount_paths: Iterable[str], overrides: Mapping[str, str | Path] | None = None):
+        """`overrides`: pod path -> host path for paths that are not under `root` (image files)."""
         self.root = root
-        paths = sorted({p.rstrip("/") for p in mount_paths if p.rstrip("/")}, key=len, reverse=True)
+        self.overrides = {k.rstrip("/"): str(v) for k, v in (overrides or {}).items() if k.rstrip("/")}
+        paths = sorted({p.rstrip("/") for p in [*mount_paths, *self.overrides] if p.rstrip("/")}, key=len, reverse=True)
         self.mount_paths = paths
         if paths:
             alternatives = "|".join(re.escape(p) for p in paths)
@@ -180,13 +191,17 @@ class PathMapper:
         else:
             self._re = None
 
+    def _target(self, path: str) -> str:
+        return self.overrides.get(path) or f"{self.root}{path}"
+
     def host_path(self, pod_path: str) -> Path:
-        return Path(f"{self.root}{pod_path.rstrip('/') or '/'}")
+        path = pod_path.rstrip("/")
+        return Path(self.overrides[path]) if path in self.overrides else Path(f"{self.root}{path or '/'}")
 
     def rewrite(self, text: str) -> str:
         if self._re is None:
             return text
-        return self._re.sub(lambda m: f"{self.root}{m.group(1)}", text)
+        return self._re.sub(lambda m: self._target(m.group(1)), text)
 
 
 def rewrite_port_args(argv: list[str], pod_port: int, host_port: int) -> list[str]:
@@ -395,8 +410,10 @@ class PodRunner:
         ready_timeout: float = 120,
         grace_seconds: float | None = None,
         init_timeout: float = 300,
+        image_files: Mapping[str, Mapping[str, str | Path]] | None = None,
     ) -> None:
         self.deployment = deployment
+        self.image_files = {image: dict(paths) for image, paths in (image_files or {}).items()}
         self.store = ObjectStore.from_objects(objects)
         self.pod_spec: dict[str, Any] = deployment["spec"]["template"]["spec"]
         self.containers: list[dict[str, Any]] = self.pod_spec["containers"]
@@ -594,9 +611,17 @@ class PodRunner:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def _container_mapper(self, container: Mapping[str, Any], mapper: PathMapper) -> PathMapper:
+        """The pod's mapper, plus the `image_files` of this container's image (module docstring)."""
+        files = self.image_files.get(str(container.get("image")))
+        if not files:
+            return mapper
+        return PathMapper(self.root, mapper.mount_paths, overrides={**mapper.overrides, **files})
+
     def _spawn(
         self, container: Mapping[str, Any], mapper: PathMapper, log: Path
     ) -> tuple[subprocess.Popen[bytes], list[str], dict[str, str]]:
+        mapper = self._container_mapper(container, mapper)
         env = self._env(container, mapper)
         argv = self._argv(container, env, mapper)
         with open(log, "ab") as out:

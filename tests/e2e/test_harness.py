@@ -330,6 +330,41 @@ def test_pod_runner_resolves_env_writes_volumes_and_maps_paths(monkeypatch: pyte
     assert not Path(root).exists(), "the temp root was not removed"
 
 
+def test_pod_runner_maps_image_files_for_containers_of_that_image_only(tmp_path: Path) -> None:
+    """`image_files`: an init container of the listed image reads its /lls-provider from a host dir
+    and copies it into a shared emptyDir; a container of another image does not see that dir."""
+    image_dir = tmp_path / "image"
+    image_dir.mkdir()
+    (image_dir / "marker.txt").write_text("from-the-image")
+    copy_script = "cp /lls-provider/marker.txt /shared/marker.txt && echo /lls-provider > /shared/seen.txt"
+    deployment = _deployment(
+        env=[{"name": "PROVIDER_DIR", "value": "/lls-provider"}],
+        extra_volumes=[{"name": "shared", "emptyDir": {}}],
+        extra_mounts=[{"name": "shared", "mountPath": "/shared"}],
+    )
+    pod_spec = deployment["spec"]["template"]["spec"]
+    pod_spec["initContainers"] = [
+        {
+            "name": "install",
+            "image": "registry.example.com/provider:1",
+            "command": ["/bin/sh", "-c", copy_script],
+            "volumeMounts": [{"name": "shared", "mountPath": "/shared"}],
+        }
+    ]
+    pod_spec["containers"][0]["image"] = "registry.example.com/server:1"
+    image_files = {"registry.example.com/provider:1": {"/lls-provider": image_dir}}
+    with run_pod(deployment, _objects(), ready_timeout=30, image_files=image_files) as pod:
+        shared = pod.host_path("/shared")
+        assert (shared / "marker.txt").read_text() == "from-the-image"
+        assert (shared / "seen.txt").read_text().strip() == str(image_dir), "the path was rewritten in the script"
+        assert pod.get("/dump").json()["env"]["PROVIDER_DIR"] == "/lls-provider", "another image's path leaked"
+
+    pod_spec["initContainers"][0]["image"] = "registry.example.com/other:1"
+    with pytest.raises(PodFailed, match="init container 'install' exited"):
+        with run_pod(deployment, _objects(), ready_timeout=30, image_files=image_files):
+            pass
+
+
 def test_pod_runner_serves_https_probes_and_mounts_secret_files(tmp_path: Path) -> None:
     try:
         cert, key = self_signed_cert(tmp_path)
