@@ -18,15 +18,10 @@ from generator import GenerationResult, Spec, SpecError, check_user_config, cont
 from generator.layout import CONFIG_KEY
 from generator.registry import distribution_image
 from hooks.children import build_children
-from hooks.children.configmaps import (
-    MAX_CA_BUNDLE_BYTES,
-    MAX_CERTIFICATES,
-    ca_bundle,
-    certificates,
-    content_hash,
-    user_config_copy,
-)
+from hooks.children.cabundle import ca_bundle_child
+from hooks.children.configmap import content_hash, user_config_copy
 from hooks.children.deployment import PodPlan, config_map_in_use, rolled_out
+from hooks.children.ingress import ingress_name
 from hooks.children.labels import COMPONENT_LABEL, GENERATED_CONFIG
 from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.related import Related
@@ -166,31 +161,6 @@ def _count_providers(config_yaml: str) -> int:
     )
 
 
-def _ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None, str]:
-    if spec.ca_bundle is None:
-        return None, ""
-    source = related.configmap(spec.ca_bundle.namespace, spec.ca_bundle.name) or {}
-    blocks: list[str] = []
-    errors = []
-    for key in spec.ca_bundle.keys:
-        text = Related.configmap_text(source, key)
-        path = f"{spec.ca_bundle.path}.configMapKeys"
-        if text is None:
-            errors.append({"path": path, "message": f"key '{key}' not found in ConfigMap '{spec.ca_bundle.name}'"})
-        elif text.strip() and not certificates(text):
-            errors.append({"path": path, "message": f"key '{key}' holds no PEM certificate (BEGIN CERTIFICATE)"})
-        else:
-            blocks += certificates(text)
-    if not errors and not blocks:
-        errors.append({"path": spec.ca_bundle.path, "message": "the CA bundle holds no certificate"})
-    if len(blocks) > MAX_CERTIFICATES or sum(len(b) for b in blocks) > MAX_CA_BUNDLE_BYTES:
-        errors.append({"path": spec.ca_bundle.path, "message": "the CA bundle exceeds 1000 certificates or 10 MiB"})
-    if errors:
-        raise SpecError(errors)
-    child = ca_bundle(spec.name, spec.namespace, blocks)
-    return child, content_hash(child["data"])
-
-
 def _user_config(spec: Spec, related: Related) -> tuple[str, str, str, list[str], list[dict[str, Any]]]:
     """(ConfigMap to mount, its key, its text, warnings, extra children) for the userConfig escape
     hatch. The user's ConfigMap is mounted as it is; edits roll the pods through the content hash.
@@ -210,7 +180,7 @@ def _user_config(spec: Spec, related: Related) -> tuple[str, str, str, list[str]
 
 
 def build(spec: Spec, request: HookRequest, related: Related, settings: Settings) -> Built:
-    ca_child, ca_hash = _ca_bundle_child(spec, related)
+    ca_child, ca_hash = ca_bundle_child(spec, related)
     extra = [ca_child] if ca_child else []
     image = spec.distribution_image or distribution_image(spec.distribution_name or "", settings.image_overrides)
     result: GenerationResult | None = None
@@ -344,7 +314,7 @@ def sync(request: HookRequest, settings: Settings) -> SyncResult:
         warnings=built.warnings,
         external_providers=external,
         route_url=route_url(
-            spec, request.observed("Ingress.networking.k8s.io/v1").get(f"{spec.namespace}/{spec.name}-ingress")
+            spec, request.observed("Ingress.networking.k8s.io/v1").get(f"{spec.namespace}/{ingress_name(spec.name)}")
         ),
     )
     response: dict[str, Any] = {

@@ -10,9 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from generator import GenerationResult, Spec
-from hooks.children import simple
-from hooks.children.configmaps import generated_config
+from hooks.children.configmap import generated_config
 from hooks.children.deployment import PodPlan, deployment
+from hooks.children.hpa import horizontal_pod_autoscaler
+from hooks.children.ingress import ingress
+from hooks.children.networkpolicy import network_policy
+from hooks.children.pdb import pod_disruption_budget
+from hooks.children.pvc import persistent_volume_claim
+from hooks.children.service import service
+from hooks.children.serviceaccount import service_account
 
 # (apiVersion, resource, kind)
 CHILD_RESOURCES: list[tuple[str, str, str]] = [
@@ -33,13 +39,13 @@ def build_children(spec: Spec, plan: PodPlan, result: GenerationResult | None) -
     if result is not None:
         children.append(generated_config(result.configmap_name, spec.namespace, spec.name, result.config_yaml))
     children += [
-        simple.service_account(spec),
-        simple.service(spec),
-        simple.persistent_volume_claim(spec),
+        service_account(spec),
+        service(spec),
+        persistent_volume_claim(spec),
         deployment(spec, plan),
-        simple.network_policy(spec),
-        simple.ingress(spec),
-        simple.pod_disruption_budget(spec),
-        simple.horizontal_pod_autoscaler(spec),
+        network_policy(spec),
+        ingress(spec),
+        pod_disruption_budget(spec),
+        horizontal_pod_autoscaler(spec),
     ]
     return [child for child in children if child is not None]

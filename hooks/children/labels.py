@@ -6,6 +6,8 @@ from typing import Any
 
 COMPONENT_LABEL = "app.kubernetes.io/component"
 GENERATED_CONFIG = "generated-config"
+USER_CONFIG = "user-config"
+CA_BUNDLE = "ca-bundle"
 
 
 def selector_labels(name: str) -> dict[str, str]:

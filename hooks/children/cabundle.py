@@ -1,0 +1,70 @@
+"""The CA bundle ConfigMap `<llsd>-ca-bundle`: the certificates of `tlsConfig.caBundle`.
+
+As upstream: the named keys of the user's ConfigMap (possibly in another namespace, which a pod
+could not mount) are concatenated into one `ca-bundle.crt`, keeping only PEM CERTIFICATE blocks
+(a private key pasted by mistake never reaches the pods), within 1000 certificates and 10 MiB.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from generator import Spec, SpecError
+from generator.layout import CA_BUNDLE_KEY
+from hooks.children.configmap import content_hash
+from hooks.children.labels import CA_BUNDLE, ca_bundle_name, metadata
+from hooks.related import Related
+
+PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----")
+MAX_CA_BUNDLE_BYTES = 10 * 1024 * 1024
+MAX_CERTIFICATES = 1000
+
+
+def certificates(text: str) -> list[str]:
+    return [block.replace("\r\n", "\n") for block in PEM_CERTIFICATE.findall(text)]
+
+
+def ca_bundle(owner: str, namespace: str, blocks: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(ca_bundle_name(owner), namespace, owner, CA_BUNDLE),
+        "data": {CA_BUNDLE_KEY: "\n".join(blocks) + "\n"},
+    }
+
+
+def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None, str]:
+    """(the CA bundle child, hash of its data) or (None, "") without `tlsConfig.caBundle`.
+
+    Raises SpecError (with field paths) for a missing key, a key without certificates, or a bundle
+    over the limits: the sync then keeps the running children and reports it.
+    """
+    if spec.ca_bundle is None:
+        return None, ""
+    source = related.configmap(spec.ca_bundle.namespace, spec.ca_bundle.name) or {}
+    blocks: list[str] = []
+    errors = []
+    path = f"{spec.ca_bundle.path}.configMapKeys"
+    for key in spec.ca_bundle.keys:
+        text = Related.configmap_text(source, key)
+        if text is None:
+            errors.append({"path": path, "message": f"key '{key}' not found in ConfigMap '{spec.ca_bundle.name}'"})
+        elif text.strip() and not certificates(text):
+            errors.append({"path": path, "message": f"key '{key}' holds no PEM certificate (BEGIN CERTIFICATE)"})
+        else:
+            blocks += certificates(text)
+    if not errors and not blocks:
+        errors.append({"path": spec.ca_bundle.path, "message": "the CA bundle holds no certificate"})
+    if len(blocks) > MAX_CERTIFICATES or sum(len(b) for b in blocks) > MAX_CA_BUNDLE_BYTES:
+        errors.append(
+            {
+                "path": spec.ca_bundle.path,
+                "message": f"the CA bundle exceeds {MAX_CERTIFICATES} certificates or "
+                f"{MAX_CA_BUNDLE_BYTES // (1024 * 1024)} MiB",
+            }
+        )
+    if errors:
+        raise SpecError(errors)
+    child = ca_bundle(spec.name, spec.namespace, blocks)
+    return child, content_hash(child["data"])

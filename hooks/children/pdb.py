@@ -1,0 +1,24 @@
+"""The PodDisruptionBudget `<llsd>-pdb`: when the user asks for one, or more than one pod runs.
+
+A single replica gets none by default: a budget on one pod would block node drains forever.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import Spec
+from hooks.children.labels import metadata, selector_labels
+
+
+def pod_disruption_budget(spec: Spec) -> dict[str, Any] | None:
+    budget = spec.server.get("podDisruptionBudget")
+    if budget is None and spec.raw["replicas"] <= 1 and not spec.server.get("autoscaling"):
+        return None
+    budget = budget or {"maxUnavailable": 1}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata(f"{spec.name}-pdb", spec.namespace, spec.name),
+        "spec": {"selector": {"matchLabels": selector_labels(spec.name)}, **budget},
+    }

@@ -1,0 +1,18 @@
+"""The ServiceAccount `<llsd>-sa` the pods run as."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import Spec
+from hooks.children.labels import metadata, service_account_name
+
+
+def service_account(spec: Spec) -> dict[str, Any]:
+    """The pod's identity; its token is not mounted: llama-stack never calls the Kubernetes API."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": metadata(service_account_name(spec.name), spec.namespace, spec.name),
+        "automountServiceAccountToken": False,
+    }
