@@ -34,6 +34,17 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m bench.run
 
+FUZZ_EXAMPLES ?= 5000
+SOAK_SECONDS ?= 600
+
+## Long property-based run over /sync and /customize (examples per property: FUZZ_EXAMPLES).
+fuzz: $(STAMP)
+	LLSD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/reliability/test_fuzz.py -q -p no:warnings --hypothesis-show-statistics
+
+## Soak llsd-hook serve (2 workers, loopback, SOAK_SECONDS, default 10 min); report in bench-results/soak.json.
+soak: $(STAMP)
+	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) --json bench-results/soak.json
+
 ## Regenerate the golden hook files (tests/golden/); review the diff like code.
 golden: $(STAMP)
 	$(PY) -m tests.hooks.golden --regen
