@@ -20,9 +20,8 @@ from generator.registry import distribution_image
 from hooks.children import build_children
 from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
-from hooks.children.deployment import PodPlan, config_map_in_use, rolled_out
+from hooks.children.deployment import PodPlan, config_map_in_use, config_maps_mounted, rolled_out
 from hooks.children.ingress import ingress_name
-from hooks.children.labels import COMPONENT_LABEL, GENERATED_CONFIG
 from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.related import Related
 from hooks.request import HookRequest
@@ -50,13 +49,17 @@ class SyncResult:
     outcome: str  # ok | invalid_spec | unresolved_references | config_error
 
 
-class ReferenceProblems(Exception):
-    """Secrets or ConfigMaps the spec names are missing (reason, list of errors)."""
+@dataclass(frozen=True)
+class Unresolved:
+    """What the spec names but the request's `related` lacks.
 
-    def __init__(self, reason: str, errors: list[dict[str, str]]) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.errors = errors
+    Secrets and ConfigMaps are reported apart: a missing ConfigMap is not a Secret problem, so
+    `SecretsResolved` stays true for it and `ConfigReady` carries `ConfigMapNotFound`.
+    """
+
+    secret_reason: str  # SecretNotFound | SecretKeyNotFound, "" when every Secret key exists
+    secret_errors: list[dict[str, str]]
+    configmap_errors: list[dict[str, str]]
 
 
 def as_applied(observed: dict[str, Any]) -> dict[str, Any]:
@@ -89,55 +92,39 @@ def _observed_deployment(request: HookRequest) -> dict[str, Any] | None:
     return request.observed("Deployment.apps/v1").get(f"{request.namespace}/{request.name}")
 
 
-def _observed_generated_configs(request: HookRequest) -> dict[str, dict[str, Any]]:
-    found = {}
-    for obj in request.observed("ConfigMap.v1").values():
-        labels = (obj.get("metadata") or {}).get("labels") or {}
-        if labels.get(COMPONENT_LABEL) == GENERATED_CONFIG:
-            found[obj["metadata"]["name"]] = obj
-    return found
-
-
-def check_references(spec: Spec, related: Related) -> None:
+def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
     """Every Secret key and ConfigMap the spec names must exist before anything changes."""
     missing_secret, missing_key = [], []
     for ref in spec.secret_refs:
+        where = f"Secret '{spec.namespace}/{ref.secret_name}'"
         secret = related.secret(spec.namespace, ref.secret_name)
         if secret is None:
-            missing_secret.append(
-                {"path": ref.path, "message": f"Secret '{spec.namespace}/{ref.secret_name}' not found; create it"}
-            )
+            missing_secret.append({"path": ref.path, "message": f"{where} not found; create it"})
         elif not related.secret_has_key(secret, ref.key):
             missing_key.append(
-                {
-                    "path": ref.path,
-                    "message": f"key '{ref.key}' not found in Secret '{spec.namespace}/{ref.secret_name}'",
-                }
+                {"path": ref.path, "message": f"key '{ref.key}' not found in {where}; add it or fix secretKeyRef.key"}
             )
     if spec.tls_secret_name:
+        where = f"TLS Secret '{spec.namespace}/{spec.tls_secret_name}'"
         secret = related.secret(spec.namespace, spec.tls_secret_name)
         path = "spec.server.serverTLS.secretName"
         if secret is None:
-            missing_secret.append(
-                {"path": path, "message": f"TLS Secret '{spec.namespace}/{spec.tls_secret_name}' not found"}
-            )
+            missing_secret.append({"path": path, "message": f"{where} not found; create it (type kubernetes.io/tls)"})
         else:
-            for key in ("tls.crt", "tls.key"):
-                if not related.secret_has_key(secret, key):
-                    missing_key.append(
-                        {"path": path, "message": f"key '{key}' not found in TLS Secret '{spec.tls_secret_name}'"}
-                    )
-    if missing_secret:
-        raise ReferenceProblems("SecretNotFound", missing_secret + missing_key)
-    if missing_key:
-        raise ReferenceProblems("SecretKeyNotFound", missing_key)
+            missing_key += [
+                {"path": path, "message": f"key '{key}' not found in {where}"}
+                for key in ("tls.crt", "tls.key")
+                if not related.secret_has_key(secret, key)
+            ]
     missing_configmaps = [
         {"path": ref.path, "message": f"ConfigMap '{ref.namespace}/{ref.name}' not found; create it or fix the name"}
         for ref in (spec.user_config, spec.ca_bundle)
         if ref is not None and related.configmap(ref.namespace, ref.name) is None
     ]
-    if missing_configmaps:
-        raise ReferenceProblems("ConfigMapNotFound", missing_configmaps)
+    if not (missing_secret or missing_key or missing_configmaps):
+        return None
+    reason = "SecretNotFound" if missing_secret else "SecretKeyNotFound" if missing_key else ""
+    return Unresolved(reason, missing_secret + missing_key, missing_configmaps)
 
 
 @dataclass
@@ -209,15 +196,21 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     return Built(children, config_map, result, warnings, provider_count, resource_count)
 
 
-def _keep_previous_configs(request: HookRequest, new_config: str | None) -> list[dict[str, Any]]:
-    """Metacontroller deletes undesired children before it creates new ones: the ConfigMap the
-    running pods mount stays desired until the Deployment has rolled out the new one."""
+def _keep_mounted_configmaps(request: HookRequest, desired: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Metacontroller deletes undesired children before it updates the others, so a ConfigMap the
+    running pods mount (an older generated config, the copy of a userConfig, the CA bundle) stays
+    desired while the observed Deployment's template mounts it or its rollout is unfinished
+    (old pods may still run, and be restarted, with it); then it goes.
+    """
+    wanted = {child["metadata"]["name"] for child in desired if child["kind"] == "ConfigMap"}
     observed = _observed_deployment(request)
-    generated = _observed_generated_configs(request)
-    in_use = config_map_in_use(observed)
-    if in_use == new_config and rolled_out(observed):
-        return []
-    return [as_applied(generated[name]) for name in sorted(generated) if name != new_config]
+    mounted = config_maps_mounted(observed)
+    finished = rolled_out(observed)
+    return [
+        as_applied(obj)
+        for _, obj in sorted(request.observed("ConfigMap.v1").items())
+        if obj["metadata"]["name"] not in wanted and (obj["metadata"]["name"] in mounted or not finished)
+    ]
 
 
 def _failure(
@@ -258,17 +251,20 @@ def sync(request: HookRequest, settings: Settings) -> SyncResult:
             Condition("ConfigReady", "False", "ValidationFailed", "no config generated: the spec is invalid"),
         ]
         return _failure(request, settings, conditions, "invalid_spec", None)
-    try:
-        check_references(spec, related)
-    except ReferenceProblems as problems:
-        message = error_message(problems.errors)
-        conditions = [
-            valid,
-            Condition("SecretsResolved", "False", problems.reason, message),
-            Condition("ConfigReady", "False", problems.reason, "no config generated: a referenced object is missing"),
-        ]
-        return _failure(request, settings, conditions, "unresolved_references", spec)
     resolved = Condition("SecretsResolved", "True", "SecretsResolved", "All secret references resolved successfully")
+    unresolved = unresolved_references(spec, related)
+    if unresolved is not None:
+        secrets = resolved
+        config = Condition(
+            "ConfigReady", "False", unresolved.secret_reason, "no config generated: a referenced Secret is missing"
+        )
+        if unresolved.secret_errors:
+            secrets = Condition(
+                "SecretsResolved", "False", unresolved.secret_reason, error_message(unresolved.secret_errors)
+            )
+        if unresolved.configmap_errors:
+            config = Condition("ConfigReady", "False", "ConfigMapNotFound", error_message(unresolved.configmap_errors))
+        return _failure(request, settings, [valid, secrets, config], "unresolved_references", spec)
     try:
         built = build(spec, request, related, settings)
     except (SpecError, LookupError) as err:
@@ -282,7 +278,7 @@ def sync(request: HookRequest, settings: Settings) -> SyncResult:
         ]
         return _failure(request, settings, conditions, "config_error", spec)
 
-    kept = _keep_previous_configs(request, built.config_map)
+    kept = _keep_mounted_configmaps(request, built.children)
     observed = _observed_deployment(request)
     in_use = config_map_in_use(observed)
     view = deployment_view(observed, rolled_out(observed) and in_use == built.config_map)

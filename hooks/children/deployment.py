@@ -215,15 +215,24 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
     }
 
 
+def _configmap_volumes(observed: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(volume name, ConfigMap name) of every ConfigMap volume of an observed pod template."""
+    volumes = ((((observed or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
+    return [
+        (str(volume.get("name")), str(volume["configMap"]["name"]))
+        for volume in volumes
+        if isinstance(volume, dict) and isinstance(volume.get("configMap"), dict) and volume["configMap"].get("name")
+    ]
+
+
 def config_map_in_use(observed: dict[str, Any] | None) -> str | None:
     """The config ConfigMap an observed Deployment's pod template mounts."""
-    if not observed:
-        return None
-    volumes = ((((observed.get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes")) or []
-    for volume in volumes:
-        if isinstance(volume, dict) and volume.get("name") == CONFIG_VOLUME:
-            return (volume.get("configMap") or {}).get("name")
-    return None
+    return next((name for volume, name in _configmap_volumes(observed) if volume == CONFIG_VOLUME), None)
+
+
+def config_maps_mounted(observed: dict[str, Any] | None) -> set[str]:
+    """Every ConfigMap an observed Deployment's pod template mounts."""
+    return {name for _, name in _configmap_volumes(observed)}
 
 
 def rolled_out(observed: dict[str, Any] | None) -> bool:
