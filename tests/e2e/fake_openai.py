@@ -18,7 +18,7 @@ Endpoints (all answers are deterministic, so tests can compare exact values):
 
 Every request is recorded (method, path, lower-cased headers, parsed JSON body) in ``requests``.
 With ``api_key`` set, requests without ``Authorization: Bearer <api_key>`` get 401, like a real
-upstream that checks keys.
+upstream that checks keys. With ``tls=(cert, key)`` it serves HTTPS (the CA bundle scenario).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import ssl
 import struct
 import threading
 import time
@@ -74,6 +75,8 @@ class FakeOpenAI:
     reply: str = REPLY
     dimension: int = EMBEDDING_DIMENSION
     api_key: str | None = None
+    # (cert PEM path, key PEM path): serve HTTPS, e.g. to prove a CA bundle reaches the client.
+    tls: tuple[str, str] | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
@@ -84,6 +87,10 @@ class FakeOpenAI:
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # port 0: a free port
         self._server.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self._thread.start()
         return self
@@ -111,8 +118,8 @@ class FakeOpenAI:
 
     @property
     def url(self) -> str:
-        """Root URL, e.g. http://127.0.0.1:PORT."""
-        return f"http://127.0.0.1:{self.port}"
+        """Root URL, e.g. http://127.0.0.1:PORT (https with `tls`)."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
