@@ -142,14 +142,19 @@ def provider_block(entry: ProviderEntry) -> dict[str, Any]:
 def overlay_providers(config: dict[str, Any], entries: tuple[ProviderEntry, ...]) -> None:
     """Overlay by provider id: a match replaces the base entry in place, others are appended.
 
-    Unmatched base providers stay. Adding a provider for an API adds the API to `apis`.
+    Unmatched base providers stay. Adding a provider for an API adds the API to `apis`. Each
+    API's ids are indexed once, so the cost stays linear in the number of providers.
     """
     providers = config.setdefault("providers", {})
     apis = config.setdefault("apis", [])
+    positions: dict[str, dict[str, int]] = {}
     for entry in entries:
         blocks = providers.setdefault(entry.api, [])
-        index = next((i for i, b in enumerate(blocks) if plain_id(b.get("provider_id")) == entry.provider_id), None)
+        if entry.api not in positions:
+            positions[entry.api] = {plain_id(b.get("provider_id")): i for i, b in reversed(list(enumerate(blocks)))}
+        index = positions[entry.api].get(entry.provider_id)
         if index is None:
+            positions[entry.api][entry.provider_id] = len(blocks)
             blocks.append(provider_block(entry))
         else:
             blocks[index] = provider_block(entry)

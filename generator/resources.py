@@ -40,12 +40,16 @@ def _provider_type(config: dict[str, Any], api: str, provider_id: str) -> str | 
     return None
 
 
-def _upsert(items: list[dict[str, Any]], key: str, entry: dict[str, Any]) -> None:
-    for index, item in enumerate(items):
-        if item.get(key) == entry[key]:
+def _upsert_all(items: list[dict[str, Any]], key: str, entries: list[dict[str, Any]]) -> None:
+    """Replace items with the same `key` in place, append the rest (linear: one index)."""
+    positions = {item.get(key): i for i, item in reversed(list(enumerate(items)))}
+    for entry in entries:
+        index = positions.get(entry[key])
+        if index is None:
+            positions[entry[key]] = len(items)
+            items.append(entry)
+        else:
             items[index] = entry
-            return
-    items.append(entry)
 
 
 def _cr_ids(spec: Spec, api: str) -> list[ProviderEntry]:
@@ -53,7 +57,7 @@ def _cr_ids(spec: Spec, api: str) -> list[ProviderEntry]:
 
 
 def _serving_provider(
-    item: dict[str, Any], default: str | None, known: list[str], path: str, api: str, errors: ErrorList
+    item: dict[str, Any], default: str | None, known: dict[str, None], path: str, api: str, errors: ErrorList
 ) -> str | None:
     """The provider a model or shield goes to: its own `provider`, else the default; it must exist."""
     provider_id = item.get("provider") or default
@@ -65,7 +69,7 @@ def _serving_provider(
         )
         errors.add(path, f"no {api} provider to serve it; add {hint} or set `provider`")
         return None
-    if provider_id not in known:
+    if provider_id not in known:  # `known` is a dict: ordered for the message, hashed for the test
         errors.add(f"{path}.provider", f"unknown {api} provider '{provider_id}'; known ids: {', '.join(known)}")
         return None
     return provider_id
@@ -74,7 +78,7 @@ def _serving_provider(
 def _register_models(config: dict[str, Any], spec: Spec, errors: ErrorList) -> list[dict[str, Any]]:
     models = (spec.server.get("resources") or {}).get("models") or []
     cr_inference = _cr_ids(spec, "inference")
-    known = provider_ids(config, "inference")
+    known = dict.fromkeys(provider_ids(config, "inference"))
     azure = {e.provider_id: e.deployment_name for e in cr_inference if e.deployment_name}
     registered = []
     for index, model in enumerate(models):
@@ -120,7 +124,7 @@ def _register_shields(
         return []
     cr_safety = [e.provider_id for e in _cr_ids(spec, "safety")]
     default_safety = cr_safety or provider_ids(config, "safety", enabled_only=True)
-    known = provider_ids(config, "safety")
+    known = dict.fromkeys(provider_ids(config, "safety"))
     cr_inference = [e.provider_id for e in _cr_ids(spec, "inference")]
     registered = []
     for index, shield in enumerate(shields):
@@ -183,10 +187,10 @@ def apply_resources(config: dict[str, Any], spec: Spec, errors: ErrorList) -> in
     resources = config.setdefault("registered_resources", {})
     models = _register_models(config, spec, errors)
     shields = _register_shields(config, spec, models, errors)
-    for model in models:
-        _upsert(resources.setdefault("models", []), "model_id", model)
-    for shield in shields:
-        _upsert(resources.setdefault("shields", []), "shield_id", shield)
+    if models:
+        _upsert_all(resources.setdefault("models", []), "model_id", models)
+    if shields:
+        _upsert_all(resources.setdefault("shields", []), "shield_id", shields)
     if shields:  # the default shield must be one that is registered
         config.setdefault("safety", {})["default_shield_id"] = shields[0]["shield_id"]
     tool_count = _check_tools(config, spec, errors)
