@@ -4,6 +4,9 @@
     llsd-hook render FILE           children the hook would ask for, then the status it would report
     llsd-hook serve [--bind H:P] [--workers N] [--certfile F --keyfile F]
 
+`render` and `serve` take `--image-override NAME=IMAGE` (repeatable) on top of the
+LLSD_IMAGE_OVERRIDES environment variable (a JSON object), e.g. for a mirror or for `oci`.
+
 FILE is a (multi-document) YAML file holding one LlamaStackDistribution; for `render`, the
 Secrets and ConfigMaps it references may be in the same file, standing in for the cluster's.
 """
@@ -11,6 +14,7 @@ Secrets and ConfigMaps it references may be in the same file, standing in for th
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -65,12 +69,34 @@ def render_request(documents: list[dict[str, Any]]) -> dict[str, Any]:
     return {"parent": parent, "children": {}, "related": related, "finalizing": False}
 
 
+def _image_override(value: str) -> tuple[str, str]:
+    name, sep, image = value.partition("=")
+    if not (sep and name and image):
+        raise argparse.ArgumentTypeError(f"expected NAME=IMAGE, got {value!r}")
+    return name, image
+
+
+def _overrides_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment with --image-override merged into LLSD_IMAGE_OVERRIDES (flags win)."""
+    env = dict(os.environ)
+    try:
+        current = json.loads(env.get("LLSD_IMAGE_OVERRIDES") or "{}")
+    except ValueError:
+        current = None
+    if not isinstance(current, dict):
+        raise SystemExit("llsd-hook: LLSD_IMAGE_OVERRIDES must be a JSON object of distribution name -> image")
+    if args.image_override:
+        env["LLSD_IMAGE_OVERRIDES"] = json.dumps({**current, **dict(args.image_override)}, sort_keys=True)
+    return env
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from hooks.request import parse_request
     from hooks.settings import Settings
     from hooks.sync import sync
 
-    result = sync(parse_request(render_request(_documents(args.file))), Settings.from_env())
+    settings = Settings.from_env(_overrides_env(args))
+    result = sync(parse_request(render_request(_documents(args.file))), settings)
     for child in result.response["children"]:
         sys.stdout.write("---\n" + _dump(child))
     sys.stdout.write("---\n" + _dump({"status": result.response["status"]}))
@@ -93,21 +119,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         argv += ["--certfile", args.certfile, "--keyfile", args.keyfile]
     argv.append("hooks.app:create_app()")
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    os.execv(str(gunicorn) if gunicorn.exists() else "gunicorn", argv)
+    os.execvpe(str(gunicorn) if gunicorn.exists() else "gunicorn", argv, _overrides_env(args))
     return 1  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="llsd-hook", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    images = argparse.ArgumentParser(add_help=False)
+    images.add_argument(
+        "--image-override",
+        action="append",
+        type=_image_override,
+        default=[],
+        metavar="NAME=IMAGE",
+        help="image for a registry distribution (repeatable; on top of LLSD_IMAGE_OVERRIDES)",
+    )
     config = commands.add_parser("config", help="print the generated config.yaml")
     config.add_argument("file", help="YAML file with a LlamaStackDistribution ('-' for stdin)")
     config.add_argument("--env", action="store_true", help="also print the env vars (YAML list of EnvVar)")
     config.set_defaults(run=cmd_config)
-    render = commands.add_parser("render", help="print the children and status the hook would answer")
+    render = commands.add_parser("render", parents=[images], help="print the children and status the hook would answer")
     render.add_argument("file", help="YAML file with a LlamaStackDistribution and its Secrets/ConfigMaps")
     render.set_defaults(run=cmd_render)
-    serve = commands.add_parser("serve", help="serve the hook with gunicorn")
+    serve = commands.add_parser("serve", parents=[images], help="serve the hook with gunicorn")
     serve.add_argument("--bind", default="0.0.0.0:8080")
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--threads", type=int, default=4)

@@ -32,7 +32,9 @@ class Settings:
 
     image_overrides: dict[str, str] = field(default_factory=dict)
     bearer_token: str | None = None
-    max_body_bytes: int = 4 * 1024 * 1024
+    # A sync request carries the parent, every child and the related objects: a 1 MiB user config
+    # or CA bundle can appear in it three times, so leave room well above the 1 MiB object limit.
+    max_body_bytes: int = 16 * 1024 * 1024
     resync_seconds: float = 10.0
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
@@ -52,6 +54,6 @@ class Settings:
         return cls(
             image_overrides=overrides,
             bearer_token=token,
-            max_body_bytes=int(env.get("LLSD_MAX_BODY_BYTES") or 4 * 1024 * 1024),
+            max_body_bytes=int(env.get("LLSD_MAX_BODY_BYTES") or cls.max_body_bytes),
             resync_seconds=float(env.get("LLSD_RESYNC_SECONDS") or 10.0),
         )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -76,3 +80,67 @@ def test_render_without_the_secret_says_so(tmp_path: Path):
     status = list(yaml.safe_load_all(done.stdout))[-1]["status"]
     secrets = next(c for c in status["conditions"] if c["type"] == "SecretsResolved")
     assert secrets["reason"] == "SecretNotFound"
+
+
+def _deployment_image(stdout: str) -> str:
+    deployment = next(d for d in yaml.safe_load_all(stdout) if d and d.get("kind") == "Deployment")
+    return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def test_render_takes_image_overrides_from_flags_over_the_environment(tmp_path: Path, monkeypatch):
+    path = tmp_path / "cr.yaml"
+    path.write_text(CR + SECRET)
+    monkeypatch.setenv("LLSD_IMAGE_OVERRIDES", '{"starter": "mirror.example.com/from-env:1"}')
+    assert _deployment_image(run("render", str(path)).stdout) == "mirror.example.com/from-env:1"
+    done = run("render", str(path), "--image-override", "starter=mirror.example.com/from-flag:2")
+    assert done.returncode == 0, done.stderr
+    assert _deployment_image(done.stdout) == "mirror.example.com/from-flag:2"
+
+
+def test_a_malformed_image_override_is_a_usage_error(tmp_path: Path, monkeypatch):
+    path = tmp_path / "cr.yaml"
+    path.write_text(CR + SECRET)
+    done = run("render", str(path), "--image-override", "starter")
+    assert done.returncode == 2 and "expected NAME=IMAGE" in done.stderr
+    monkeypatch.setenv("LLSD_IMAGE_OVERRIDES", "[1]")
+    done = run("render", str(path))
+    assert done.returncode == 1 and "LLSD_IMAGE_OVERRIDES must be a JSON object" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_runs_gunicorn_with_the_image_override():
+    """The container entrypoint, for real: gunicorn answers /healthz and /sync on the bind address."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hooks.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--image-override", "starter=mirror.example.com/served:3"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as reply:
+                    assert json.load(reply) == {"status": "ok"}
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "llsd-hook serve did not come up"
+                time.sleep(0.2)
+        parent = yaml.safe_load(CR)
+        related = {"Secret.v1": {"ai/vllm-creds": yaml.safe_load(SECRET)}}
+        body = json.dumps({"parent": parent, "children": {}, "related": related}).encode()
+        request = urllib.request.Request(f"{base}/sync", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            answer = json.load(reply)
+        deployment = next(c for c in answer["children"] if c["kind"] == "Deployment")
+        assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "mirror.example.com/served:3"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
