@@ -17,7 +17,8 @@ from hooks.children.labels import CA_BUNDLE, ca_bundle_name, metadata
 from hooks.related import Related
 
 PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----")
-MAX_CA_BUNDLE_BYTES = 10 * 1024 * 1024
+# The bundle becomes a ConfigMap child, and the API server refuses a ConfigMap over 1 MiB.
+MAX_CA_BUNDLE_BYTES = 1000 * 1024
 MAX_CERTIFICATES = 1000
 
 
@@ -61,7 +62,7 @@ def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None
             {
                 "path": spec.ca_bundle.path,
                 "message": f"the CA bundle exceeds {MAX_CERTIFICATES} certificates or "
-                f"{MAX_CA_BUNDLE_BYTES // (1024 * 1024)} MiB",
+                f"{MAX_CA_BUNDLE_BYTES // 1024} KiB (a ConfigMap holds at most 1 MiB); keep only the CAs you need",
             }
         )
     if errors:
