@@ -61,11 +61,16 @@ def sync(
     """POST /sync; returns (request, response). A non-200 answer fails the test (status only,
     never the body: it may echo what the request carried)."""
     request = sync_request(parent, related, children, deployment_ready=deployment_ready, generation=generation)
+    return request, post_sync(request)
+
+
+def post_sync(request: dict[str, Any]) -> dict[str, Any]:
+    """POST a ready-made request (e.g. with related Pods added) to /sync; its 200 answer."""
     answer = _APP.test_client().post("/sync", json=request)
     assert answer.status_code == 200, f"/sync answered {answer.status_code}"
     response = answer.get_json()
     assert isinstance(response, dict) and "children" in response
-    return request, response
+    return response
 
 
 def child(response: dict[str, Any], kind: str) -> list[dict[str, Any]]:
