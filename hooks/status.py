@@ -70,10 +70,20 @@ class DeploymentView:
     ready: int = 0
     available: int = 0
     rolled_out: bool = True
+    stuck: bool = False  # the Deployment controller gave up waiting (ProgressDeadlineExceeded)
 
     def condition(self) -> Condition:
         if not self.exists:
             return Condition("DeploymentReady", "False", "DeploymentPending", "Deployment is pending")
+        if self.stuck and not self.rolled_out:
+            return Condition(
+                "DeploymentReady",
+                "False",
+                "DeploymentRolloutStuck",
+                f"the new pods did not become ready in time (ProgressDeadlineExceeded), {self.ready}/{self.desired} "
+                "replicas ready; pods of the previous template keep running with their ConfigMap: see the new "
+                "pods' events and logs",
+            )
         if self.ready == 0:
             return Condition("DeploymentReady", "False", "DeploymentInitializing", "Deployment is pending")
         if self.ready < self.desired or not self.rolled_out:
@@ -89,6 +99,8 @@ class DeploymentView:
     def phase(self) -> str:
         if not self.exists:
             return "Pending"
+        if self.condition().reason == "DeploymentRolloutStuck":
+            return "Failed"
         return "Ready" if self.condition().status == "True" else "Initializing"
 
 
@@ -96,12 +108,20 @@ def deployment_view(observed: dict[str, Any] | None, rolled_out: bool) -> Deploy
     if not observed:
         return DeploymentView()
     status = observed.get("status") or {}
+    stuck = any(
+        isinstance(c, dict)
+        and c.get("type") == "Progressing"
+        and c.get("status") == "False"
+        and c.get("reason") == "ProgressDeadlineExceeded"
+        for c in status.get("conditions") or []
+    )
     return DeploymentView(
         exists=True,
         desired=int((observed.get("spec") or {}).get("replicas", 1) or 0),
         ready=int(status.get("readyReplicas") or 0),
         available=int(status.get("availableReplicas") or 0),
         rolled_out=rolled_out,
+        stuck=stuck,
     )
 
 

@@ -101,8 +101,9 @@ def _changed(parent: dict[str, Any], change: Callable[[dict[str, Any]], None]) -
     return parent
 
 
-def _rollout(finished: bool) -> dict[str, Any]:
-    """The spec changed; the hook's new Deployment is observed mid-rollout or rolled out."""
+def _rollout(finished: bool, stuck: bool = False) -> dict[str, Any]:
+    """The spec changed; the hook's new Deployment is observed mid-rollout or rolled out, or stuck
+    (its new pods never became ready: the Deployment controller reports ProgressDeadlineExceeded)."""
     running = _minimal_running()
     changed = _changed(
         running["parent"], lambda s: s["server"]["providers"]["inference"].update(endpoint="http://vllm-2:8000/v1")
@@ -121,6 +122,11 @@ def _rollout(finished: bool) -> dict[str, Any]:
             "readyReplicas": 1,
             "availableReplicas": 1,
         }
+        if stuck:
+            deployment["status"]["conditions"] = [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"},
+            ]
     return observed
 
 
@@ -220,6 +226,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     "user-config-missing": lambda: sync_request(llsd({"userConfig": {"configMapName": "nope"}}), []),
     "rollout-in-progress": lambda: _rollout(finished=False),
     "rollout-finished": lambda: _rollout(finished=True),
+    "rollout-stuck": lambda: _rollout(finished=False, stuck=True),
     "hpa": lambda: sync_request(
         llsd(
             {

@@ -124,3 +124,17 @@ def test_an_unchanged_rolled_out_world_keeps_only_the_desired_configmaps():
     cluster = Cluster(MINIMAL, [VLLM_SECRET])
     first = cluster.sync(ready=True)
     assert cluster.sync(ready=True) == first == cluster.sync(ready=True)
+
+
+def test_a_stuck_rollout_is_failed_and_keeps_the_previous_config():
+    from tests.hooks.cases import request_for
+
+    request = request_for("rollout-stuck")
+    response = answer(request)
+    deployment = conditions(response)["DeploymentReady"]
+    assert response["status"]["phase"] == "Failed" and deployment["reason"] == "DeploymentRolloutStuck"
+    assert "ProgressDeadlineExceeded" in deployment["message"]
+    observed = sorted(request["children"]["ConfigMap.v1"])
+    kept = sorted(f"ai/{c['metadata']['name']}" for c in response["children"] if c["kind"] == "ConfigMap")
+    assert len(observed) == 2 and kept == observed, "the previous pods' ConfigMap must stay"
+    assert response["resyncAfterSeconds"] > 0
