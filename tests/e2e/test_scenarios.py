@@ -300,6 +300,36 @@ def test_postgres_storage_creates_its_tables_in_the_real_database(
     assert postgres.password not in pod.log(raw=True)
 
 
+def test_pgvector_vector_io_on_the_real_database(
+    fake_upstream: FakeOpenAI, postgres: PostgresServer, start_hook_pod: Any
+) -> None:
+    """A pgvector provider whose password comes from a Secret. Debian 12's main archive has no
+    pgvector package, so this skips here (with the reason) and runs where it is installed."""
+    database = "e2e_scenario_pgvector"
+    postgres.create_database(database)
+    if not postgres.has_pgvector:
+        pytest.skip(f"pgvector unavailable: {postgres.pgvector_reason}")
+    parent = llsd(
+        {
+            "distribution": NVIDIA,
+            "providers": {
+                "inference": {"provider": "vllm", "endpoint": fake_upstream.base_url},
+                "vectorIo": {
+                    "id": "pg",
+                    "provider": "pgvector",
+                    "secretRefs": {"password": key_ref("pg", "password")},
+                    "config": {"host": postgres.host, "port": postgres.port, "db": database, "user": postgres.user},
+                },
+            },
+        }
+    )
+    request, response = sync(parent, [secret("pg", {"password": postgres.password})])
+    pod = start_hook_pod(response, request)
+    (pg,) = [p for p in providers(pod) if p["provider_id"] == "pg"]
+    assert pg["api"] == "vector_io" and pg["provider_type"] == "remote::pgvector"
+    assert postgres.password not in pod.get("/v1/providers").text
+
+
 # ---------------------------------------------------------------------------------------------
 # serverTLS and the CA bundle, on one pod: the server speaks HTTPS with the cert of a
 # kubernetes.io/tls Secret; its upstream speaks HTTPS with a cert only the CA bundle trusts.
