@@ -14,9 +14,17 @@ from typing import Any
 
 import yaml
 
-from generator import GenerationResult, Spec, SpecError, check_user_config, container_command, generate, parse_spec
+from generator import (
+    GenerationResult,
+    Spec,
+    SpecError,
+    check_user_config,
+    container_command,
+    distribution_image,
+    generate,
+    parse_spec,
+)
 from generator.layout import CONFIG_KEY
-from generator.registry import distribution_image
 from hooks.children import build_children
 from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
