@@ -6,7 +6,9 @@ children. Public API:
 - `parse_spec(llsd) -> Spec`: validate the whole CR; raises `SpecError` listing every problem.
 - `generate(llsd) -> GenerationResult`: the config.yaml text, env vars, ConfigMap name, warnings.
 - `container_command(spec) -> list[str]`: how the llama-stack container starts.
-- `check_user_config(text) -> list[str]`: warnings for a user's own config.yaml (userConfig).
+- `check_user_config(text) -> list[str]`: warnings for a user's own config.yaml (userConfig);
+  `inspect_user_config(text)` also counts its providers.
+- `llama_stack_version() -> str`: the llama-stack release the data and images are for.
 - `distribution_image(name, overrides) -> str`: image of a registry distribution.
 - `external.install_command(provider)`, `external.merge_command(providers)`: the init containers
   that install external providers (spec 001) and merge them into the final config in the pod.
@@ -14,8 +16,15 @@ children. Public API:
 
 from generator.errors import SpecError
 from generator.model import ConfigMapRef, ExternalProvider, GenerationResult, ProviderEntry, SecretRef, Spec
-from generator.pipeline import check_user_config, container_command, generate, parse_spec
-from generator.registry import distribution_image
+from generator.pipeline import (
+    UserConfigReport,
+    check_user_config,
+    container_command,
+    generate,
+    inspect_user_config,
+    parse_spec,
+)
+from generator.registry import distribution_image, llama_stack_version
 
 __all__ = [
     "ConfigMapRef",
@@ -25,9 +34,12 @@ __all__ = [
     "SecretRef",
     "Spec",
     "SpecError",
+    "UserConfigReport",
     "check_user_config",
     "container_command",
     "distribution_image",
     "generate",
+    "inspect_user_config",
+    "llama_stack_version",
     "parse_spec",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -32,7 +32,15 @@ except ImportError:  # pragma: no cover - depends on the platform's PyYAML build
 
 CONFIG_VERSION = 2
 
-__all__ = ["check_user_config", "configmap_name", "container_command", "generate", "parse_spec"]
+__all__ = [
+    "UserConfigReport",
+    "check_user_config",
+    "configmap_name",
+    "container_command",
+    "generate",
+    "inspect_user_config",
+    "parse_spec",
+]
 
 
 def serialize(config: dict[str, Any]) -> str:
@@ -56,9 +64,10 @@ def _version_warning(config: dict[str, Any], source: str) -> list[str]:
 def _count_providers(config: dict[str, Any]) -> int:
     return sum(
         1
-        for blocks in config.get("providers", {}).values()
+        for blocks in (config.get("providers") or {}).values()
+        if isinstance(blocks, list)
         for block in blocks
-        if block.get("provider_id") and not is_conditional(block.get("provider_id"))
+        if isinstance(block, dict) and block.get("provider_id") and not is_conditional(block.get("provider_id"))
     )
 
 
@@ -122,8 +131,17 @@ def generate(llsd: dict[str, Any]) -> GenerationResult:
     )
 
 
-def check_user_config(text: str) -> list[str]:
-    """Warnings for a user's own config.yaml; SpecError where it cannot boot at all."""
+@dataclass(frozen=True)
+class UserConfigReport:
+    warnings: list[str]
+    provider_count: int  # enabled providers, counted as for a generated config
+
+
+def inspect_user_config(text: str) -> UserConfigReport:
+    """Read a user's own config.yaml (userConfig) so the hook needs no llama-stack YAML of its own.
+
+    Raises SpecError where the config cannot boot at all.
+    """
     path = "spec.server.userConfig"
     try:
         config = yaml.load(text, Loader=YamlLoader)
@@ -139,4 +157,9 @@ def check_user_config(text: str) -> list[str]:
         raise SpecError(
             [{"path": path, "message": "config.yaml has no `providers` mapping, which llama-stack requires"}]
         )
-    return _version_warning(config, "userConfig config.yaml")
+    return UserConfigReport(_version_warning(config, "userConfig config.yaml"), _count_providers(config))
+
+
+def check_user_config(text: str) -> list[str]:
+    """Warnings for a user's own config.yaml; SpecError where it cannot boot at all."""
+    return inspect_user_config(text).warnings

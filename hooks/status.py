@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import Spec
-from generator.registry import llama_stack_version
+from generator import Spec, llama_stack_version
 from hooks.children.labels import service_name
 
 MAX_MESSAGE = 4000

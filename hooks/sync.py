@@ -12,16 +12,15 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-import yaml
-
 from generator import (
     GenerationResult,
     Spec,
     SpecError,
-    check_user_config,
+    UserConfigReport,
     container_command,
     distribution_image,
     generate,
+    inspect_user_config,
     parse_spec,
 )
 from generator.layout import CONFIG_KEY
@@ -145,21 +144,19 @@ class Built:
     resource_count: int | None = None
 
 
-def _count_providers(config_yaml: str) -> int:
-    config = yaml.safe_load(config_yaml) or {}
-    return sum(
-        1
-        for blocks in (config.get("providers") or {}).values()
-        if isinstance(blocks, list)
-        for block in blocks
-        if isinstance(block, dict) and block.get("provider_id")
-    )
+@dataclass(frozen=True)
+class UserConfig:
+    """The userConfig escape hatch: what to mount, and what its text says."""
+
+    config_map: str  # the user's ConfigMap, or its copy in the LLSD's namespace
+    key: str
+    text: str
+    report: UserConfigReport
+    copies: list[dict[str, Any]]
 
 
-def _user_config(spec: Spec, related: Related) -> tuple[str, str, str, list[str], list[dict[str, Any]]]:
-    """(ConfigMap to mount, its key, its text, warnings, extra children) for the userConfig escape
-    hatch. The user's ConfigMap is mounted as it is; edits roll the pods through the content hash.
-    """
+def _user_config(spec: Spec, related: Related) -> UserConfig:
+    """The user's ConfigMap is mounted as it is; edits roll the pods through the content hash."""
     ref = spec.user_config
     assert ref is not None
     source = related.configmap(ref.namespace, ref.name) or {}
@@ -167,11 +164,11 @@ def _user_config(spec: Spec, related: Related) -> tuple[str, str, str, list[str]
     if key is None:
         raise SpecError([{"path": ref.path, "message": f"ConfigMap '{ref.name}' has no config.yaml or run.yaml key"}])
     text = Related.configmap_text(source, key) or ""
-    warnings = check_user_config(text)
+    report = inspect_user_config(text)
     if ref.namespace == spec.namespace:
-        return ref.name, key, text, warnings, []
+        return UserConfig(ref.name, key, text, report, [])
     copy = user_config_copy(spec.name, spec.namespace, text)
-    return copy["metadata"]["name"], CONFIG_KEY, text, warnings, [copy]
+    return UserConfig(copy["metadata"]["name"], CONFIG_KEY, text, report, [copy])
 
 
 def build(spec: Spec, request: HookRequest, related: Related, settings: Settings) -> Built:
@@ -182,11 +179,12 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     hashes = [ca_hash]
     provider_count = resource_count = None
     if spec.user_config is not None:
-        config_map, key, text, warnings, copies = _user_config(spec, related)
-        extra += copies
-        hashes.append(content_hash({key: text}))
-        provider_count, resource_count = _count_providers(text), 0
-        plan = PodPlan(image=image, command=container_command(spec), config_map=config_map, config_key=key)
+        user = _user_config(spec, related)
+        extra += user.copies
+        hashes.append(content_hash({user.key: user.text}))
+        config_map, warnings = user.config_map, user.report.warnings
+        provider_count, resource_count = user.report.provider_count, 0
+        plan = PodPlan(image=image, command=container_command(spec), config_map=config_map, config_key=user.key)
     elif spec.distribution_name is None:  # an image of the user's with its own config
         config_map, warnings = None, []
         plan = PodPlan(image=image, command=None)
