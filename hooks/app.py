@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from hooks.answers import AnswerCache, CachedAnswer
 from hooks.customize import related_resources
 from hooks.logs import logger
 from hooks.metrics import Metrics
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("llsd-hook")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     metrics = Metrics()
+    answers = AnswerCache(settings.answer_cache_seconds)
     log = logger()
 
     def authorized() -> bool:
@@ -50,9 +52,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             if not authorized():
                 status_code, outcome = 401, "unauthorized"
                 return _json({"error": "missing or wrong bearer token"}, 401)
+            raw = request.get_data(cache=False)
+            key = answers.key(hook, raw)
+            cached = answers.get(key)
+            if cached is not None:
+                fields["parent"], outcome = cached.parent, cached.outcome
+                return Response(cached.body, mimetype="application/json")
             try:
-                body = json.loads(request.get_data(cache=False) or b"null")
-                hook_request = parse_request(body)
+                hook_request = parse_request(json.loads(raw or b"null"))
             except (ValueError, BadRequest) as err:
                 status_code, outcome = 400, "bad_request"
                 message = str(err) if isinstance(err, BadRequest) else "the body is not valid JSON"
@@ -64,7 +71,9 @@ def create_app(settings: Settings | None = None) -> Flask:
                 status_code, outcome = 500, "error"
                 log.exception("hook fault", extra={"fields": fields})
                 return _json({"error": "internal error in the hook; see its log", "request_id": request_id}, 500)
-            return _json(payload)
+            response = _json(payload)
+            answers.put(key, CachedAnswer(response.get_data(), outcome, fields["parent"]))
+            return response
         finally:
             seconds = time.perf_counter() - started
             metrics.observe(hook, outcome, seconds)

@@ -36,6 +36,7 @@ class Settings:
     # or CA bundle can appear in it three times, so leave room well above the 1 MiB object limit.
     max_body_bytes: int = 16 * 1024 * 1024
     resync_seconds: float = 10.0
+    answer_cache_seconds: float = 60.0  # identical request bodies answered from cache (0: off)
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
 
@@ -56,4 +57,5 @@ class Settings:
             bearer_token=token,
             max_body_bytes=int(env.get("LLSD_MAX_BODY_BYTES") or cls.max_body_bytes),
             resync_seconds=float(env.get("LLSD_RESYNC_SECONDS") or 10.0),
+            answer_cache_seconds=float(env.get("LLSD_ANSWER_CACHE_SECONDS") or cls.answer_cache_seconds),
         )

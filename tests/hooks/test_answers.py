@@ -1,0 +1,65 @@
+"""Identical request bodies are answered from a short-lived per-worker cache, safely."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from hooks import sync as sync_module
+from hooks.answers import AnswerCache, CachedAnswer
+from hooks.app import create_app
+from hooks.settings import Settings
+from tests.hooks.cases import MINIMAL, VLLM_SECRET
+from tests.support.metacontroller import sync_request
+
+BODY = json.dumps(sync_request(MINIMAL, [VLLM_SECRET]))
+
+
+def post(client, body: str = BODY):
+    return client.post("/sync", data=body, content_type="application/json")
+
+
+def test_a_repeated_body_gets_the_same_answer_without_recomputing(monkeypatch):
+    client = create_app(Settings(answer_cache_seconds=60)).test_client()
+    first = post(client)
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(sync_module, "generate", must_not_run)
+    second = post(client)
+    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert post(client, BODY.replace('"generation": 1', '"generation": 2')).status_code == 500  # a new body is computed
+
+
+def test_switched_off_every_request_is_computed(monkeypatch):
+    client = create_app(Settings(answer_cache_seconds=0)).test_client()
+    post(client)
+    monkeypatch.setattr(sync_module, "generate", lambda *a, **k: 1 / 0)
+    assert post(client).status_code == 500
+
+
+def test_errors_are_never_cached(monkeypatch):
+    client = create_app(Settings(answer_cache_seconds=60)).test_client()
+    monkeypatch.setattr(sync_module, "generate", lambda *a, **k: 1 / 0)
+    assert post(client).status_code == 500
+    monkeypatch.undo()
+    assert post(client).status_code == 200
+
+
+def test_the_token_is_checked_before_the_cache():
+    client = create_app(Settings(answer_cache_seconds=60, bearer_token="t")).test_client()
+    assert client.post("/sync", data=BODY, headers={"Authorization": "Bearer t"}).status_code == 200
+    assert client.post("/sync", data=BODY).status_code == 401
+
+
+def test_entries_expire_and_the_cache_is_bounded():
+    cache = AnswerCache(seconds=0.05, size=2)
+    answer = CachedAnswer(b"{}", "ok", "ns/x")
+    cache.put(b"a", answer)
+    assert cache.get(b"a") == answer
+    time.sleep(0.06)
+    assert cache.get(b"a") is None
+    for key in (b"1", b"2", b"3"):
+        cache.put(key, answer)
+    assert cache.get(b"1") is None and cache.get(b"3") == answer
