@@ -180,7 +180,7 @@ def generate_microbench(iterations: int) -> dict[str, dict[str, float]]:
     return timings
 
 
-def plot(rows: dict[str, dict[str, Any]], floor: dict[str, Any]) -> None:
+def plot(rows: dict[str, dict[str, Any]], floor: dict[str, Any], micro: dict[str, dict[str, float]]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -188,7 +188,7 @@ def plot(rows: dict[str, dict[str, Any]], floor: dict[str, Any]) -> None:
 
     counts = list(SCALE_SERIES)
     series = [rows[f"scale-{n}"] for n in counts]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right, cost) = plt.subplots(1, 3, figsize=(15, 4))
     left.plot(counts, [r["p99_us"] / 1000 for r in series], "o-", label="p99")
     left.plot(counts, [r["p50_us"] / 1000 for r in series], "o-", label="p50")
     left.axhline(floor["p99_us"] / 1000, color="grey", linestyle="--", label="floor p99")
@@ -198,6 +198,12 @@ def plot(rows: dict[str, dict[str, Any]], floor: dict[str, Any]) -> None:
     right.axhline(floor["syncs_per_s"], color="grey", linestyle="--", label="floor")
     right.set(xscale="log", xlabel="providers and models", ylabel="syncs/s", title="Throughput (8 clients)")
     right.legend()
+    cost.plot(counts, [micro[f"scale-{n}"]["cold_us"] / 1000 for n in counts], "o-", label="new spec (cold)")
+    cost.plot(counts, [micro[f"scale-{n}"]["memo_us"] / 1000 for n in counts], "o-", label="resync (memo)")
+    cost.set(
+        xscale="log", yscale="log", xlabel="providers and models", ylabel="ms per call", title="generate(), one process"
+    )
+    cost.legend()
     fig.tight_layout()
     PLOT.parent.mkdir(exist_ok=True)
     fig.savefig(PLOT, dpi=100)
@@ -264,7 +270,7 @@ def main() -> int:
             indent=2,
         )
     )
-    plot(rows, floor)
+    plot(rows, floor, micro)
     print(f"\nwrote {RESULTS / 'latest.json'} and {PLOT}")
     return 0
 
