@@ -1,8 +1,8 @@
 """Day-2 E2E: changes to a running LlamaStackDistribution, through the hook and real servers.
 
 The hook's answers are fed back as observed children, as Metacontroller does (the Kubernetes API
-and Metacontroller cannot run here: `Cluster` plays their part, as in
-tests/hooks/test_lifecycle.py). Pods are started from the hook's answer of each step and checked
+and Metacontroller cannot run here: tests/support/metacontroller.py's `Cluster` plays their
+part). Pods are started from the hook's answer of each step and checked
 through the llama-stack API: a valid change rolls a new pod that serves it; an invalid change
 leaves every child identical, so the running pod keeps serving, and status says why; a CR whose
 YAML text only changes in layout maps to the same ConfigMap.
@@ -12,8 +12,7 @@ Fake: the model servers (tests/e2e/fake_openai.py). llama-stack and the hook are
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -21,40 +20,14 @@ import pytest
 import yaml
 
 from tests.e2e.fake_openai import REPLY, FakeOpenAI
-from tests.e2e.hookcall import condition, generated_config, key_ref, llsd, secret, sync
+from tests.e2e.hookcall import condition, generated_config, key_ref, llsd, post_sync, secret
 from tests.e2e.podrunner import Pod, run_hook_pod
+from tests.support.metacontroller import Cluster
 
 pytestmark = pytest.mark.boot
 
 KEY = "sk-e2e-day2-4c2e91"
 SECRETS = [secret("vllm-creds", {"token": KEY})]
-
-
-class Cluster:
-    """Applies the hook's answers like Metacontroller: observed children = the last desired set."""
-
-    def __init__(self, parent: dict[str, Any]) -> None:
-        self.parent = copy.deepcopy(parent)
-        self.parent["metadata"]["generation"] = 1
-        self.children: list[dict[str, Any]] = []
-        self.ready = False
-
-    def sync(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        request, response = sync(
-            self.parent,
-            SECRETS,
-            self.children,
-            generation=self.parent["metadata"]["generation"],
-            deployment_ready=self.ready,
-        )
-        self.children = response["children"]
-        self.parent["status"] = response["status"]
-        return request, response
-
-    def edit(self, change: Callable[[dict[str, Any]], None]) -> None:
-        change(self.parent["spec"])
-        self.parent["metadata"]["generation"] += 1
-        self.ready = False
 
 
 def identities(children: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -101,7 +74,9 @@ def test_change_rolls_a_new_pod_invalid_change_keeps_the_old_one_whitespace_chan
                 },
                 "resources": {"models": ["fake-llm"]},
             }
-        )
+        ),
+        SECRETS,
+        post_sync,
     )
     with ExitStack() as stack:
         # Day 1: create, the pod becomes ready.

@@ -12,43 +12,17 @@ import copy
 from typing import Any
 
 from tests.hooks.cases import MINIMAL, VLLM_SECRET, answer
-from tests.support.metacontroller import sync_request
+from tests.support.metacontroller import Cluster, sync_request
 
 
-class Cluster:
-    """Applies answers like Metacontroller: children replaced by the desired set, status written."""
+def mounted_config(cluster: Cluster) -> str:
+    deployment = next(c for c in cluster.children if c["kind"] == "Deployment")
+    volumes = deployment["spec"]["template"]["spec"]["volumes"]
+    return next(v["configMap"]["name"] for v in volumes if "configMap" in v)
 
-    def __init__(self, parent: dict[str, Any]) -> None:
-        self.parent = copy.deepcopy(parent)
-        self.parent["metadata"]["generation"] = 1
-        self.children: list[dict[str, Any]] = []
-        self.ready = False
 
-    def sync(self) -> dict[str, Any]:
-        request = sync_request(
-            self.parent,
-            [VLLM_SECRET],
-            self.children,
-            deployment_ready=self.ready,
-            generation=self.parent["metadata"]["generation"],
-        )
-        response = answer(request)
-        self.children = response["children"]
-        self.parent["status"] = response["status"]
-        return response
-
-    def edit(self, change: Any) -> None:
-        change(self.parent["spec"])
-        self.parent["metadata"]["generation"] += 1
-        self.ready = False
-
-    def names(self, kind: str) -> list[str]:
-        return sorted(c["metadata"]["name"] for c in self.children if c["kind"] == kind)
-
-    def mounted_config(self) -> str:
-        deployment = next(c for c in self.children if c["kind"] == "Deployment")
-        volumes = deployment["spec"]["template"]["spec"]["volumes"]
-        return next(v["configMap"]["name"] for v in volumes if "configMap" in v)
+def new_cluster() -> Cluster:
+    return Cluster(MINIMAL, [VLLM_SECRET], answer)
 
 
 def by_identity(children: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -57,22 +31,22 @@ def by_identity(children: list[dict[str, Any]]) -> dict[tuple[str, str], dict[st
 
 
 def test_create_change_break_fix():
-    cluster = Cluster(MINIMAL)
+    cluster = new_cluster()
 
-    first = cluster.sync()
+    first = cluster.sync()[1]
     assert first["status"]["phase"] == "Pending"
     original = cluster.names("ConfigMap")
     assert len(original) == 1
 
     cluster.ready = True
-    ready = cluster.sync()
+    ready = cluster.sync()[1]
     assert ready["status"]["phase"] == "Ready" and "resyncAfterSeconds" not in ready
-    assert cluster.sync()["status"] == ready["status"], "an unchanged world must give an identical status"
+    assert cluster.sync()[1]["status"] == ready["status"], "an unchanged world must give an identical status"
 
     cluster.edit(lambda spec: spec["server"]["providers"]["inference"].update(endpoint="http://vllm-2:8000/v1"))
     cluster.sync()
     new = [n for n in cluster.names("ConfigMap") if n not in original]
-    assert len(new) == 1 and cluster.mounted_config() == new[0]
+    assert len(new) == 1 and mounted_config(cluster) == new[0]
     assert set(original) < set(cluster.names("ConfigMap")), "old ConfigMap must stay while pods still mount it"
     assert cluster.parent["status"]["phase"] == "Initializing"
     cluster.sync()  # still rolling out: still kept
@@ -85,7 +59,7 @@ def test_create_change_break_fix():
 
     before = by_identity(cluster.children)
     cluster.edit(lambda spec: spec["server"]["providers"].update(inference={"provider": "nope"}))
-    broken = cluster.sync()
+    broken = cluster.sync()[1]
     assert by_identity(cluster.children) == before, "a bad spec must leave every child as it was"
     assert broken["status"]["phase"] == "Failed"
     validation = next(c for c in broken["status"]["conditions"] if c["type"] == "ValidationSucceeded")
@@ -98,18 +72,18 @@ def test_create_change_break_fix():
             inference=copy.deepcopy(MINIMAL["spec"]["server"]["providers"]["inference"])
         )
     )
-    fixing = cluster.sync()
+    fixing = cluster.sync()[1]
     assert fixing["status"]["phase"] == "Initializing", "the fix rolls out the original config again"
-    assert cluster.mounted_config() == original[0], "the original spec again: the original ConfigMap name again"
+    assert mounted_config(cluster) == original[0], "the original spec again: the original ConfigMap name again"
     assert set(cluster.names("ConfigMap")) == {original[0], new[0]}
     cluster.ready = True
-    fixed = cluster.sync()
+    fixed = cluster.sync()[1]
     assert fixed["status"]["phase"] == "Ready"
     assert cluster.names("ConfigMap") == original
 
 
 def test_status_timestamps_move_only_on_transitions():
-    cluster = Cluster(MINIMAL)
+    cluster = new_cluster()
     cluster.sync()
     pending = {c["type"]: c["lastTransitionTime"] for c in cluster.parent["status"]["conditions"]}
     cluster.ready = True

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hooks.app import create_app
 from hooks.settings import Settings
 from tests.generator.crs import CASES as GENERATOR_CASES
-from tests.generator.crs import VLLM, llsd
+from tests.hooks.cases import CA_PEM, MINIMAL, USER_CONFIG_TEXT
 from tests.support.metacontroller import CHILD_TYPES, sync_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,22 +33,6 @@ LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
 # Never produced by any strategy (no text strategy here is long enough to hit it by chance).
 CANARY = "CANARY-7f3e9b2d-related-secret-value"
 CANARY_B64 = base64.b64encode(CANARY.encode()).decode()
-MINIMAL = llsd({"providers": {"inference": VLLM}, "resources": {"models": ["llama-3"]}})
-USER_CONFIG_TEXT = """\
-version: 2
-distro_name: mine
-apis: [inference]
-providers:
-  inference:
-  - provider_id: vllm
-    provider_type: remote::vllm
-    config: {base_url: "http://vllm:8000/v1"}
-"""
-CA_PEM = """\
------BEGIN CERTIFICATE-----
-MIIBszCCAVmgAwIBAgIUQ2FuYXJ5Q0Fmb3JsbHNkaG9va3Rlc3RzMAoGCCqGSM49
------END CERTIFICATE-----
-"""
 
 
 def settings() -> Settings:

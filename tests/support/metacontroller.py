@@ -7,6 +7,7 @@ declared child type is present even when empty. Used by the E2E suite and `make 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 CHILD_TYPES = (
@@ -78,3 +79,39 @@ def sync_request(
         "related": related,
         "finalizing": False,
     }
+
+
+class Cluster:
+    """Plays Metacontroller and the API server, which cannot run here: each answer's children
+    become the observed children of the next sync, its status is written to the parent, and the
+    Deployment reports ready when told so. `answer` posts a request to the hook."""
+
+    def __init__(
+        self,
+        parent: dict[str, Any],
+        related_objects: list[dict[str, Any]],
+        answer: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        self.parent = copy.deepcopy(parent)
+        self.parent["metadata"]["generation"] = 1
+        self.related_objects = related_objects
+        self.answer = answer
+        self.children: list[dict[str, Any]] = []
+        self.ready = False
+
+    def sync(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        generation = self.parent["metadata"]["generation"]
+        request = sync_request(self.parent, self.related_objects, self.children, self.ready, generation)
+        response = self.answer(request)
+        self.children = response["children"]
+        self.parent["status"] = response["status"]
+        return request, response
+
+    def edit(self, change: Callable[[dict[str, Any]], None]) -> None:
+        """A spec change: a new generation, and the Deployment is not ready until told so."""
+        change(self.parent["spec"])
+        self.parent["metadata"]["generation"] += 1
+        self.ready = False
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(c["metadata"]["name"] for c in self.children if c["kind"] == kind)
