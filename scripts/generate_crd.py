@@ -14,12 +14,12 @@ ValidatingAdmissionPolicy instead (manifests/admission/), where the object is dy
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from generated import write_or_check  # the sibling module: scripts run as files
 from marshmallow import Schema, fields, validate
 
 from generator.schema import IntOrPercent, LLSDSpecSchema, OneOrMany, StringOrObject
@@ -257,19 +257,7 @@ def render() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed CRD is stale")
-    args = parser.parse_args()
-    text = render()
-    if args.check:
-        stale = not OUTPUT.exists() or OUTPUT.read_text() != text
-        if stale:
-            print(f"stale: {OUTPUT}; run make crd", file=sys.stderr)
-        return 1 if stale else 0
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(text)
-    print(f"wrote {OUTPUT}")
-    return 0
+    return write_or_check(__doc__.splitlines()[0], lambda: {OUTPUT: render()}, "crd")
 
 
 if __name__ == "__main__":

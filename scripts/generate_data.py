@@ -14,7 +14,6 @@ Writes:
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from importlib import metadata
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from generated import write_or_check  # the sibling module: scripts run as files
 
 DISTRIBUTIONS = ["starter", "postgres-demo", "nvidia", "watsonx", "oci", "open-benchmark"]
 # The llama-stack release workflow pushes images only for these (reference/llama-stack-0.7.3.md §6).
@@ -160,20 +160,7 @@ def render() -> dict[Path, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed data differs")
-    args = parser.parse_args()
-    files = render()
-    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
-    if args.check:
-        for path in stale:
-            print(f"stale: {path.relative_to(DATA_DIR.parent.parent)}", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    print(f"wrote {len(files)} files under {DATA_DIR}")
-    return 0
+    return write_or_check(__doc__.splitlines()[0], render, "data")
 
 
 if __name__ == "__main__":
