@@ -2,7 +2,8 @@
 
 As upstream: the named keys of the user's ConfigMap (possibly in another namespace, which a pod
 could not mount) are concatenated into one `ca-bundle.crt`, keeping only PEM CERTIFICATE blocks
-(a private key pasted by mistake never reaches the pods), within 1000 certificates and 1000 KiB (it becomes a ConfigMap, which holds at most 1 MiB).
+(a private key pasted by mistake never reaches the pods), within 1000 certificates and 1000 KiB
+(it becomes a ConfigMap, which holds at most 1 MiB).
 """
 
 from __future__ import annotations
