@@ -17,6 +17,7 @@ from generator.apis import config_api
 from generator.errors import ErrorList
 from generator.model import ProviderEntry, SecretRef
 from generator.secrets import cr_field_token, env_ref, make_ref, provider_env_name
+from generator.values import replace_in_strings
 
 CONDITIONAL_ID = re.compile(r"^\$\{env\.[A-Z0-9_]+:\+(?P<id>[^}]*)\}$")
 DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
@@ -36,18 +37,7 @@ def is_conditional(provider_id: Any) -> bool:
 def _fill_required_defaults(config: dict[str, Any], info: dict[str, Any], distro_dir: str) -> None:
     for key, value in info["required_defaults"].items():
         if key not in config:
-            config[key] = _replace_placeholder(value, distro_dir)
-
-
-def _replace_placeholder(value: Any, distro_dir: str) -> Any:
-    """A fresh copy of `value` with the sample's distribution directory filled in."""
-    if isinstance(value, str):
-        return value.replace(DISTRO_DIR_PLACEHOLDER, distro_dir)
-    if isinstance(value, dict):
-        return {k: _replace_placeholder(v, distro_dir) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_placeholder(v, distro_dir) for v in value]
-    return value
+            config[key] = replace_in_strings(value, DISTRO_DIR_PLACEHOLDER, distro_dir)
 
 
 def build_entry(

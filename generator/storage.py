@@ -13,6 +13,7 @@ from typing import Any
 
 from generator.catalog import load_data
 from generator.layout import STORAGE_CONNECTION_ENV
+from generator.values import replace_in_strings
 
 PG_ENV = "LLSD_STORAGE_PG_"
 PG_SHIM_VARS = tuple(f"{PG_ENV}{name}" for name in ("HOST", "PORT", "DB", "USER", "PASSWORD"))
@@ -32,16 +33,6 @@ def _pg_fields() -> dict[str, str]:
         "user": ref("USER"),
         "password": ref("PASSWORD", ""),
     }
-
-
-def _rewrite(value: Any, old: str, new: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(old, new)
-    if isinstance(value, dict):
-        return {k: _rewrite(v, old, new) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rewrite(v, old, new) for v in value]
-    return value
 
 
 def _rename_backends(value: Any, renames: dict[str, str]) -> None:
@@ -94,10 +85,11 @@ def _use_postgres(config: dict[str, Any], storage: dict[str, Any]) -> None:
 def apply_storage(config: dict[str, Any], mount_path: str, data_dir: str, kind: str | None) -> dict[str, Any]:
     """Return the config with its state under `mount_path`; `kind` (configStorage.type) may
     switch every backend to SQLite files or to PostgreSQL. Without it the base's backends stay."""
-    config = _rewrite(config, "~/.llama", mount_path.rstrip("/") or "/")
+    mount = mount_path.rstrip("/") or "/"
+    config = replace_in_strings(config, "~/.llama", mount)
     storage = config.setdefault("storage", {})
     if kind == "sqlite":
-        _use_sqlite(storage, _rewrite(data_dir, "~/.llama", mount_path.rstrip("/") or "/"))
+        _use_sqlite(storage, data_dir.replace("~/.llama", mount))
     elif kind == "postgres":
         _use_postgres(config, storage)
     return config
