@@ -14,6 +14,7 @@ base config stays as it is.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,15 @@ import yaml
 
 # The provider spec names APIs as llama-stack releases before 0.7 did.
 DECLARED_API_ALIASES = {"agents": "responses"}
+# A base id written `${env.X:+id}` (enabled only when X is set) is `id`, as for the generator's
+# overlay (generator.providers.plain_id; this file runs alone in the pod, so it cannot import it).
+CONDITIONAL_ID = re.compile(r"^\$\{env\.[A-Z0-9_]+:\+(?P<id>[^}]*)\}$")
+
+
+def plain_id(provider_id: Any) -> str:
+    text = str(provider_id or "")
+    match = CONDITIONAL_ID.match(text)
+    return match.group("id") if match else text
 
 
 class MergeError(Exception):
@@ -60,7 +70,7 @@ def merge_external(
         if item.get("config"):
             entry["config"] = item["config"]
         blocks = providers.setdefault(api, [])
-        index = next((i for i, b in enumerate(blocks) if b.get("provider_id") == provider_id), None)
+        index = next((i for i, b in enumerate(blocks) if plain_id(b.get("provider_id")) == provider_id), None)
         if index is None:
             blocks.append(entry)
         else:

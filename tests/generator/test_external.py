@@ -120,3 +120,25 @@ def test_install_command_checks_the_image_contract(tmp_path):
     assert (
         "ERROR: Missing /lls-provider/lls-provider-spec.yaml or /lls-provider/packages in image reg/x:1" in done.stderr
     )
+
+
+def test_merge_matches_base_ids_written_conditionally_as_generation_does():
+    """`${env.X:+id}` is `id` for overlay and for the status warning, so the merge must agree:
+    otherwise the pod would get two providers with one id while status says one replaced the other."""
+    base = {"providers": {"inference": [{"provider_id": "${env.VLLM_URL:+vllm}", "provider_type": "remote::vllm"}]}}
+    plan = [{"provider_id": "vllm", "api": "inference", "image": "i", "config": {}}]
+    merged, warnings = merge_external(base, plan, {"vllm": spec_doc("inference", "remote::vllm-plus", "vllm_plus")})
+    assert merged["providers"]["inference"] == [
+        {"provider_id": "vllm", "provider_type": "remote::vllm-plus", "module": "vllm_plus"}
+    ]
+    assert len(warnings) == 1
+    generated = generate(external(inference=[{"providerId": "vllm", "image": "i"}]))
+    assert "overrides base provider" in generated.warnings[0]
+
+
+def test_merge_and_generator_read_conditional_ids_alike():
+    from generator.external_merge import plain_id as merge_plain_id
+    from generator.providers import plain_id
+
+    for value in ("vllm", "${env.VLLM_URL:+vllm}", "${env.X:=vllm}", "${env.A_1:+file-search}", "", None):
+        assert merge_plain_id(value) == plain_id(value)
