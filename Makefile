@@ -25,8 +25,10 @@ run: $(STAMP)
 test: $(STAMP) lint
 	$(PY) -m pytest -q
 
+## ruff (rules in ruff.toml) and the format check.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## Benchmark the hook under gunicorn with wrk (loopback only); prints the table, writes docs/bench.png.
 bench: $(STAMP)

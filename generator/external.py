@@ -86,15 +86,13 @@ def parse_external(
 
 def override_warnings(config: dict[str, Any], external: tuple[ExternalProvider, ...]) -> list[str]:
     """T083: an external id equal to a provider of the same API replaces it; say so up front."""
-    warnings = []
-    for provider in external:
-        for block in config.get("providers", {}).get(provider.api, []):
-            if plain_id(block.get("provider_id")) == provider.provider_id:
-                warnings.append(
-                    f"{provider.path}: external provider '{provider.provider_id}' overrides base provider in API "
-                    f"'{provider.api}' (base type {block.get('provider_type')}; external type from its image)"
-                )
-    return warnings
+    return [
+        f"{provider.path}: external provider '{provider.provider_id}' overrides base provider in API "
+        f"'{provider.api}' (base type {block.get('provider_type')}; external type from its image)"
+        for provider in external
+        for block in config.get("providers", {}).get(provider.api, [])
+        if plain_id(block.get("provider_id")) == provider.provider_id
+    ]
 
 
 def install_command(provider: ExternalProvider) -> list[str]:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import lru_cache, wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from generator.errors import SpecError
 
-T = TypeVar("T")
 CACHE_SIZE = 512
 
 
@@ -34,7 +33,7 @@ def from_key(key: str) -> dict[str, Any]:
     return {"metadata": {"name": name, "namespace": namespace}, "spec": spec}
 
 
-def memoised(function: Callable[[dict[str, Any]], T]) -> Callable[[Any], T]:
+def memoised[T](function: Callable[[dict[str, Any]], T]) -> Callable[[Any], T]:
     """Cache `function` by canonical key; a SpecError is cached too and raised as a fresh copy."""
 
     @lru_cache(maxsize=CACHE_SIZE)

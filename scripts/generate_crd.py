@@ -85,7 +85,7 @@ def field_schema(field: fields.Field) -> dict[str, Any]:
 
 
 def object_schema(schema_class: type[Schema]) -> dict[str, Any]:
-    declared = schema_class._declared_fields  # noqa: SLF001 - marshmallow's public-by-convention field map
+    declared = schema_class._declared_fields
     properties = {name: field_schema(field) for name, field in declared.items()}
     result: dict[str, Any] = {"type": "object", "properties": properties}
     required = sorted(name for name, field in declared.items() if field.required)

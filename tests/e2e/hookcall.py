@@ -69,7 +69,8 @@ def post_sync(request: dict[str, Any]) -> dict[str, Any]:
     answer = _APP.test_client().post("/sync", json=request)
     assert answer.status_code == 200, f"/sync answered {answer.status_code}"
     response = answer.get_json()
-    assert isinstance(response, dict) and "children" in response
+    assert isinstance(response, dict)
+    assert "children" in response
     return response
 
 

@@ -83,7 +83,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,9 +305,9 @@ def http_request(
     req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
         req.add_header("Content-Type", "application/json")
-    context = ssl._create_unverified_context() if url.startswith("https:") else None  # noqa: S323
+    context = ssl._create_unverified_context() if url.startswith("https:") else None
     try:
-        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return HttpResponse(resp.status, resp.read(), {k.lower(): v for k, v in resp.headers.items()})
     except urllib.error.HTTPError as err:
         return HttpResponse(err.code, err.read(), {k.lower(): v for k, v in err.headers.items()})
@@ -386,10 +386,8 @@ class Pod:
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 @dataclass

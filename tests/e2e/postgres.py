@@ -32,7 +32,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,10 +213,8 @@ class PostgresServer:
                         break
                 pid = self._postmaster_pid()
                 if pid is not None:
-                    try:
+                    with suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)  # the postmaster this fixture started
-                    except ProcessLookupError:
-                        pass
                     time.sleep(0.5)
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -235,7 +233,7 @@ def postgres_server(attempts: int = 3) -> Iterator[PostgresServer]:
         server = PostgresServer(bindir=bindir, root=Path(tempfile.mkdtemp(prefix="llsd-e2e-pg-")), port=free_port())
         try:
             server.start()
-        except Exception as exc:  # noqa: BLE001 - retried, then re-raised
+        except Exception as exc:
             last = exc
             server.stop()
             continue

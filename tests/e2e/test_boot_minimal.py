@@ -142,13 +142,15 @@ def test_minimal_server_serves_the_registered_model_through_the_fake_upstream(
 ) -> None:
     pod = minimal_pod
     health = pod.get("/v1/health")
-    assert health.status == 200 and health.json()["status"] == "OK"
+    assert health.status == 200
+    assert health.json()["status"] == "OK"
     assert listening_addresses(pod.host_port) == {"127.0.0.1"}, "the server must bind loopback only"
 
     providers = pod.get("/v1/providers").json()
     providers = providers.get("data", providers) if isinstance(providers, dict) else providers
     vllm = [p for p in providers if p["provider_id"] == "vllm"]
-    assert vllm and vllm[0]["provider_type"] == "remote::vllm"
+    assert vllm
+    assert vllm[0]["provider_type"] == "remote::vllm"
     assert vllm[0]["config"]["base_url"].rstrip("/") == fake_upstream.base_url
     assert API_KEY not in pod.get("/v1/providers").text, "the API key must be masked"
 
@@ -183,7 +185,8 @@ def test_minimal_server_streams_chat_completions(minimal_pod: Pod) -> None:
         "/v1/chat/completions",
         {"model": "vllm/fake-llm", "messages": [{"role": "user", "content": "ping"}], "stream": True},
     )
-    assert chat.status == 200 and chat.headers["content-type"].startswith("text/event-stream")
+    assert chat.status == 200
+    assert chat.headers["content-type"].startswith("text/event-stream")
     events = [line[6:] for line in chat.text.splitlines() if line.startswith("data: ")]
 
     text = "".join(
@@ -253,7 +256,8 @@ def test_minimal_server_on_real_postgres_through_the_connection_string_shim(
     pod = start_hook_pod({"children": [configmap, deployment]}, {"related": {"Secret.v1": {"vllm-creds": secret}}})
     assert pod.get("/v1/health").status == 200
     chat = pod.post("/v1/chat/completions", {"model": "vllm/fake-llm", "messages": [{"role": "user", "content": "x"}]})
-    assert chat.status == 200 and chat.json()["choices"][0]["message"]["content"] == REPLY
+    assert chat.status == 200
+    assert chat.json()["choices"][0]["message"]["content"] == REPLY
     assert "llamastack_kvstore" in postgres.tables(database)
     # The inference store writes the chat asynchronously, creating its table on first use.
     assert wait_for(lambda: "inference_store" in postgres.tables(database), timeout=15, interval=0.5), postgres.tables(

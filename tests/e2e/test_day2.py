@@ -83,7 +83,8 @@ def test_change_rolls_a_new_pod_invalid_change_keeps_the_old_one_whitespace_chan
         request1, response1 = cluster.sync()
         old_config, _ = generated_config(response1)
         pod1 = stack.enter_context(run_hook_pod(response1, request1))
-        assert chat(pod1) == REPLY and first.requests_to("/v1/chat/completions", "POST")
+        assert chat(pod1) == REPLY
+        assert first.requests_to("/v1/chat/completions", "POST")
         cluster.ready = True
         cluster.sync()
 
@@ -96,9 +97,11 @@ def test_change_rolls_a_new_pod_invalid_change_keeps_the_old_one_whitespace_chan
             "the old ConfigMap stays while the old pod still mounts it"
         )
         pod2 = stack.enter_context(run_hook_pod(response2, request2))
-        assert vllm_base_url(pod2) == second.base_url and vllm_base_url(pod1) == first.base_url
+        assert vllm_base_url(pod2) == second.base_url
+        assert vllm_base_url(pod1) == first.base_url
         second.clear()
-        assert chat(pod2) == REPLY and second.requests_to("/v1/chat/completions", "POST"), "new pod: new upstream"
+        assert chat(pod2) == REPLY
+        assert second.requests_to("/v1/chat/completions", "POST"), "new pod: new upstream"
         pod1.stop()  # the rollout replaced it
         cluster.ready = True
         _, rolled = cluster.sync()
@@ -115,7 +118,8 @@ def test_change_rolls_a_new_pod_invalid_change_keeps_the_old_one_whitespace_chan
         assert message.startswith("spec.server.providers.inference.provider: unknown provider 'nope'"), message
         assert broken["status"]["generatedConfigMap"] == new_config, "status names the config still running"
         second.clear()
-        assert chat(pod2) == REPLY and second.requests_to("/v1/chat/completions", "POST"), "the old pod stopped"
+        assert chat(pod2) == REPLY
+        assert second.requests_to("/v1/chat/completions", "POST"), "the old pod stopped"
 
         # Fix it again (back to the last good spec), then change only the YAML text's layout.
         cluster.edit(lambda spec: spec["server"]["providers"]["inference"].update(provider="vllm"))

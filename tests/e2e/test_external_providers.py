@@ -95,7 +95,8 @@ def test_external_provider_is_installed_merged_and_served(external_pod: tuple[di
 
     found = by_id(pod)
     (echo,) = found["echo"]
-    assert echo["api"] == "tool_runtime" and echo["provider_type"] == "remote::llsd-echo"
+    assert echo["api"] == "tool_runtime"
+    assert echo["provider_type"] == "remote::llsd-echo"
     assert echo["config"] == {"prefix": "hi"}, "the CR's config did not reach the external provider"
     (vllm,) = found["vllm"]
     assert vllm["provider_type"] == "remote::vllm"
@@ -120,12 +121,15 @@ def test_api_mismatch_fails_the_merge_and_the_pod_never_starts(image_dir: Path) 
     with FakeOpenAI(api_key=KEY) as upstream:
         request, response = sync(cr(upstream, {"inference": [{"providerId": "echo", "image": IMAGE}]}), SECRETS)
         assert condition(response, "ValidationSucceeded")["status"] == "True", "only the image knows its API"
-        with pytest.raises(PodFailed) as failure:
-            with run_hook_pod(response, request, image_files={IMAGE: {"/lls-provider": image_dir}}):
-                pytest.fail("the server started although the merge must fail")
+        with (
+            pytest.raises(PodFailed) as failure,
+            run_hook_pod(response, request, image_files={IMAGE: {"/lls-provider": image_dir}}),
+        ):
+            pytest.fail("the server started although the merge must fail")
         message = str(failure.value)
         assert "init container 'merge-config' exited with 1" in message
-        assert "Provider API type mismatch" in message and "declares api=tool_runtime" in message
+        assert "Provider API type mismatch" in message
+        assert "declares api=tool_runtime" in message
         assert not upstream.requests, "no server may have started"
 
         # The hook reports the failed init container from the pod it observes.
@@ -155,4 +159,5 @@ def test_api_mismatch_fails_the_merge_and_the_pod_never_starts(image_dir: Path) 
         observed["related"]["Pod.v1"] = {"ai/e2e-abc12-xyz34": pod}
         status = post_sync(observed)["status"]
         ready = condition({"status": status}, "ExternalProvidersReady")
-        assert ready["status"] == "False" and "Provider API type mismatch" in ready["message"], ready
+        assert ready["status"] == "False", ready
+        assert "Provider API type mismatch" in ready["message"], ready

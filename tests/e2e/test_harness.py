@@ -190,7 +190,9 @@ def test_fake_upstream_answers_openai_calls_and_records_them(fake_upstream: Fake
     base, auth = fake_upstream.base_url, {"Authorization": "Bearer k-123"}
     status, body = _call(f"{base}/models", headers=auth)
     ids = [m["id"] for m in json.loads(body)["data"]]
-    assert status == 200 and "fake-llm" in ids and any("embed" in i for i in ids)
+    assert status == 200
+    assert "fake-llm" in ids
+    assert any("embed" in i for i in ids)
 
     ping = {"model": "fake-llm", "messages": [{"role": "user", "content": "ping"}]}
     status, body = _call(f"{base}/chat/completions", ping, auth)
@@ -205,7 +207,8 @@ def test_fake_upstream_answers_openai_calls_and_records_them(fake_upstream: Fake
     assert events[-1] == "[DONE]"
     chunks = [json.loads(e) for e in events[:-1]]
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
-    assert text == REPLY and chunks[-1]["usage"]["completion_tokens"] == 1
+    assert text == REPLY
+    assert chunks[-1]["usage"]["completion_tokens"] == 1
 
     status, body = _call(f"{base}/completions", {"model": "fake-llm", "prompt": "ping"})
     assert json.loads(body)["choices"][0]["text"] == REPLY
@@ -213,13 +216,16 @@ def test_fake_upstream_answers_openai_calls_and_records_them(fake_upstream: Fake
     _, floats = _call(f"{base}/embeddings", {"model": "fake-embed", "input": ["a", "b"]})
     _, b64 = _call(f"{base}/embeddings", {"model": "fake-embed", "input": "a", "encoding_format": "base64"})
     vectors = [d["embedding"] for d in json.loads(floats)["data"]]
-    assert len(vectors) == 2 and len(vectors[0]) == fake_upstream.dimension and vectors[0] != vectors[1]
+    assert len(vectors) == 2
+    assert len(vectors[0]) == fake_upstream.dimension
+    assert vectors[0] != vectors[1]
     assert vectors[0] == embedding_for("a")
     decoded = struct.unpack(f"<{fake_upstream.dimension}f", base64.b64decode(json.loads(b64)["data"][0]["embedding"]))
     assert decoded == pytest.approx(vectors[0], abs=1e-6)
 
     chat = fake_upstream.requests_to("/v1/chat/completions")
-    assert chat[0].authorization == "Bearer k-123" and chat[0].body["messages"][0]["content"] == "ping"
+    assert chat[0].authorization == "Bearer k-123"
+    assert chat[0].body["messages"][0]["content"] == "ping"
     assert chat[1].authorization is None
     assert [r.path for r in fake_upstream.requests][:2] == ["/v1/models", "/v1/chat/completions"]
 
@@ -302,26 +308,32 @@ def test_pod_runner_resolves_env_writes_volumes_and_maps_paths(monkeypatch: pyte
         # env: secrets (data and stringData), ConfigMap keys, values, $(VAR) expansion, optional refs
         assert env["API_KEY"] == SECRET_VALUE
         assert env["OTHER_KEY"] == "string-data-token"
-        assert env["FROM_CM"] == "debug" and env["PLAIN"] == "plain-value"
+        assert env["FROM_CM"] == "debug"
+        assert env["PLAIN"] == "plain-value"
         assert env["EXPANDED"] == "level=debug escaped=$(FROM_CM)"
-        assert "MISSING_OK" not in env and "LLSD_HOST_ONLY_SENTINEL" not in env
+        assert "MISSING_OK" not in env
+        assert "LLSD_HOST_ONLY_SENTINEL" not in env
         assert set(env) <= {"PATH", "HOME", "LANG", "PYTHONUNBUFFERED", "TIKTOKEN_CACHE_DIR", "LC_CTYPE"} | {
             e["name"] for e in _deployment()["spec"]["template"]["spec"]["containers"][0]["env"]
         }
-        assert env["PATH"].split(":")[0].endswith("/.venv/bin") and env["HOME"].startswith(root)
+        assert env["PATH"].split(":")[0].endswith("/.venv/bin")
+        assert env["HOME"].startswith(root)
         # paths: env, args and the mounted config text point into the temp root
-        assert env["DATA_DIR"] == f"{root}/.llama/data" and env["CONFIG_PATH"] == f"{root}/etc/llama-stack/config.yaml"
+        assert env["DATA_DIR"] == f"{root}/.llama/data"
+        assert env["CONFIG_PATH"] == f"{root}/etc/llama-stack/config.yaml"
         assert dump["argv"][-1] == f"{root}/etc/llama-stack/config.yaml"
         config = yaml.safe_load(dump["config"])
         assert config["storage"]["backends"]["kv_default"]["db_path"] == f"{root}/.llama/kv.db"
-        assert "~/.llama stays" in config["note"] and "/etc/llama-stackish stays" in config["note"]
+        assert "~/.llama stays" in config["note"]
+        assert "/etc/llama-stackish stays" in config["note"]
         assert config["server"] == {"port": pod.host_port, "host": "127.0.0.1"}
         # volumes: only the listed item, subPath files, a writable emptyDir
         assert not (pod.root / "etc/llama-stack/ignored.yaml").exists()
         assert (pod.root / "opt/extra/one.txt").read_text() == "first"
         assert wait_for(lambda: (pod.host_path("/.llama/data") / "written-by-pod").exists())
         # port: the pod asked for 8321, the process listens on the mapped port, on loopback only
-        assert env["LLS_PORT"] == str(pod.host_port) and "--port" in dump["argv"]
+        assert env["LLS_PORT"] == str(pod.host_port)
+        assert "--port" in dump["argv"]
         assert dump["argv"][dump["argv"].index("--port") + 1] == str(pod.host_port)
         assert listening_addresses(pod.host_port) == {"127.0.0.1"}
         pid = pod.process.pid if pod.process else -1
@@ -360,9 +372,11 @@ def test_pod_runner_maps_image_files_for_containers_of_that_image_only(tmp_path:
         assert pod.get("/dump").json()["env"]["PROVIDER_DIR"] == "/lls-provider", "another image's path leaked"
 
     pod_spec["initContainers"][0]["image"] = "registry.example.com/other:1"
-    with pytest.raises(PodFailed, match="init container 'install' exited"):
-        with run_pod(deployment, _objects(), ready_timeout=30, image_files=image_files):
-            pass
+    with (
+        pytest.raises(PodFailed, match="init container 'install' exited"),
+        run_pod(deployment, _objects(), ready_timeout=30, image_files=image_files),
+    ):
+        pass
 
 
 def test_pod_runner_serves_https_probes_and_mounts_secret_files(tmp_path: Path) -> None:
@@ -396,28 +410,32 @@ def test_pod_runner_serves_https_probes_and_mounts_secret_files(tmp_path: Path) 
 
 def test_pod_runner_reports_a_crashing_container_with_its_log_redacted() -> None:
     crash = ["python3", "-c", "import os, sys; print('boom', os.environ['API_KEY'], flush=True); sys.exit(3)"]
-    with pytest.raises(PodFailed) as info:
-        with run_pod(_deployment(command=crash), _objects(), ready_timeout=30):
-            pytest.fail("the pod must not become ready")
+    with pytest.raises(PodFailed) as info, run_pod(_deployment(command=crash), _objects(), ready_timeout=30):
+        pytest.fail("the pod must not become ready")
     message = str(info.value)
-    assert "exited with 3" in message and f"boom {REDACTED}" in message
+    assert "exited with 3" in message
+    assert f"boom {REDACTED}" in message
     assert SECRET_VALUE not in message
 
 
 def test_pod_runner_fails_like_the_kubelet_on_a_missing_secret() -> None:
     env = [{"name": "GONE", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "absent"}}}]
-    with pytest.raises(PodFailed, match="CreateContainerConfigError: couldn't find key 'absent'"):
-        with run_pod(_deployment(env=env), _objects(), ready_timeout=30):
-            pytest.fail("the pod must not start")
+    with (
+        pytest.raises(PodFailed, match="CreateContainerConfigError: couldn't find key 'absent'"),
+        run_pod(_deployment(env=env), _objects(), ready_timeout=30),
+    ):
+        pytest.fail("the pod must not start")
 
 
 def test_pod_runner_times_out_a_pod_that_never_gets_ready() -> None:
     deployment = _deployment()
     deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]["httpGet"]["path"] = "/missing"
     started = time.monotonic()
-    with pytest.raises(PodFailed, match=r"probe .*/missing not ready after 2s \(last: HTTP 404\)"):
-        with run_pod(deployment, _objects(), ready_timeout=2):
-            pytest.fail("the pod must not become ready")
+    with (
+        pytest.raises(PodFailed, match=r"probe .*/missing not ready after 2s \(last: HTTP 404\)"),
+        run_pod(deployment, _objects(), ready_timeout=2),
+    ):
+        pytest.fail("the pod must not become ready")
     assert time.monotonic() - started < 20
 
 
@@ -428,11 +446,13 @@ def test_pod_runner_kills_a_container_that_ignores_sigterm_and_its_children() ->
         assert wait_for(child_pid_file.exists)
         child = int(child_pid_file.read_text())
         main = pod.process.pid if pod.process else -1
-        assert _alive(child) and _alive(main)
+        assert _alive(child)
+        assert _alive(main)
         started = time.monotonic()
         code = pod.stop()
         elapsed = time.monotonic() - started
-    assert code == -signal.SIGKILL and elapsed >= 1.0
+    assert code == -signal.SIGKILL
+    assert elapsed >= 1.0
     assert wait_for(lambda: not _alive(child), timeout=5), "the container's child survived"
     assert not _alive(main)
 
@@ -440,4 +460,6 @@ def test_pod_runner_kills_a_container_that_ignores_sigterm_and_its_children() ->
 def test_redaction_covers_whole_values_and_connection_string_passwords() -> None:
     store = ObjectStore.from_objects([_secret("db", {"url": "postgresql://u:pw-1234@127.0.0.1:5432/db"}), *_objects()])
     values = store.secret_values()
-    assert "pw-1234" in values and SECRET_VALUE in values and "string-data-token" in values
+    assert "pw-1234" in values
+    assert SECRET_VALUE in values
+    assert "string-data-token" in values

@@ -86,7 +86,8 @@ def test_single_vllm_provider_config_boots_and_serves_the_model(tmp_path: Path):
             )
             assert reply["choices"][0]["message"]["content"] == "pong"
             chats = upstream.requests_to("/v1/chat/completions")
-            assert chats and chats[-1].authorization == f"Bearer {API_KEY}"
+            assert chats
+            assert chats[-1].authorization == f"Bearer {API_KEY}"
         finally:
             server.terminate()
             try:

@@ -47,7 +47,7 @@ ALL = {**{f"case:{k}": (v, []) for k, v in CASES.items()}, **_samples(), **_gold
 
 def pod_env(cr: dict[str, Any], env: list[dict[str, Any]]) -> dict[str, str]:
     values = {e["name"]: "placeholder-value" for e in env}
-    values.update({name: "placeholder" for name in PG_SHIM_VARS})
+    values.update(dict.fromkeys(PG_SHIM_VARS, "placeholder"))
     values["LLSD_STORAGE_PG_PORT"] = "5432"
     container_env = (((cr.get("spec") or {}).get("server") or {}).get("containerSpec") or {}).get("env") or []
     values.update({e["name"]: str(e["value"]) for e in container_env if "value" in e})

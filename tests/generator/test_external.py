@@ -76,7 +76,8 @@ def test_merge_adds_overrides_in_place_and_keeps_every_other_key():
     assert merged["providers"]["safety"] == [
         {"provider_id": "mine", "provider_type": "remote::custom", "module": "custom_provider"}
     ]
-    assert merged["apis"] == ["inference", "safety"] and merged["storage"] == {"x": 1}
+    assert merged["apis"] == ["inference", "safety"]
+    assert merged["storage"] == {"x": 1}
     assert warnings == [
         "External provider 'vllm' overrides base provider in API 'inference'\n"
         "  Base type: remote::vllm\n  External type: remote::vllm-plus"

@@ -85,7 +85,8 @@ def test_agents_maps_to_responses_and_vector_io_to_snake_case():
     config = config_of(CASES["everything"])
     assert by_id(config, "responses", "builtin")["provider_type"] == "inline::builtin"
     assert by_id(config, "vector_io", "pg")["provider_type"] == "remote::pgvector"
-    assert "agents" not in config["providers"] and "agents" not in config["apis"]
+    assert "agents" not in config["providers"]
+    assert "agents" not in config["apis"]
 
 
 def test_pass_through_config_is_kept_and_simplified_fields_win():
@@ -116,7 +117,8 @@ def test_disabled_removes_apis_dependents_and_dangling_defaults_with_warnings():
     result = generate(CASES["disable-vector-io"])
     config = yaml.safe_load(result.config_yaml)
     for api in ("vector_io", "files", "file_processors", "responses", "batches", "eval"):
-        assert api not in config["apis"] and api not in config["providers"]
+        assert api not in config["apis"]
+        assert api not in config["providers"]
     assert "default_provider_id" not in config["vector_stores"]
     assert "tool_runtime provider 'file-search' removed: it needs the files, vector_io API, which is disabled" in (
         result.warnings
@@ -226,7 +228,8 @@ def test_bedrock_region_and_azure_deployment_become_a_default_model():
 
 def test_obsolete_registered_resource_keys_are_dropped():
     resources = config_of(CASES["no-providers"])["registered_resources"]
-    assert "vector_dbs" not in resources and "tool_groups" not in resources
+    assert "vector_dbs" not in resources
+    assert "tool_groups" not in resources
 
 
 def clear_memos() -> None:
@@ -261,7 +264,8 @@ def test_memoised_results_are_private_copies():
     first.env.clear()
     first.warnings.append("mine")
     second = generate(CASES["issue-example"])
-    assert second.env and second.warnings == []
+    assert second.env
+    assert second.warnings == []
 
 
 def test_status_and_labels_do_not_change_the_result_but_the_spec_does():

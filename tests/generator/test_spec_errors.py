@@ -34,7 +34,8 @@ def test_list_form_needs_ids_and_ids_are_unique_across_apis():
 def test_unknown_provider_lists_the_valid_names_for_that_api():
     message = errors_of(llsd({"providers": {"safety": {"provider": "vllm"}}}))["spec.server.providers.safety.provider"]
     assert message.startswith("unknown provider 'vllm' for safety; valid names: ")
-    assert "llama-guard" in message and "prompt-guard" in message
+    assert "llama-guard" in message
+    assert "prompt-guard" in message
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,8 @@ def test_a_repeated_body_gets_the_same_answer_without_recomputing(monkeypatch):
 
     monkeypatch.setattr(sync_module, "generate", must_not_run)
     second = post(client)
-    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert second.status_code == 200
+    assert second.get_data() == first.get_data()
     assert post(client, BODY.replace('"generation": 1', '"generation": 2')).status_code == 500  # a new body is computed
 
 
@@ -62,4 +63,5 @@ def test_entries_expire_and_the_cache_is_bounded():
     assert cache.get(b"a") is None
     for key in (b"1", b"2", b"3"):
         cache.put(key, answer)
-    assert cache.get(b"1") is None and cache.get(b"3") == answer
+    assert cache.get(b"1") is None
+    assert cache.get(b"3") == answer

@@ -22,7 +22,8 @@ def client():
 
 def test_sync_and_customize_answer_json(client):
     response = client.post("/sync", json=sync_request(MINIMAL, [VLLM_SECRET]))
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     customize = client.post("/customize", json={"controller": {}, "parent": MINIMAL})
     assert customize.get_json() == {
         "relatedResources": [{"apiVersion": "v1", "resource": "secrets", "namespace": "ai", "names": ["vllm-creds"]}]
@@ -46,11 +47,13 @@ def test_malformed_requests_are_400_with_a_json_reason(client, body, message):
 
 
 def test_wrong_method_unknown_path_and_oversized_body_are_json(client):
-    assert client.get("/sync").status_code == 405 and client.get("/sync").get_json()["error"]
+    assert client.get("/sync").status_code == 405
+    assert client.get("/sync").get_json()["error"]
     assert client.get("/nope").status_code == 404
     small = create_app(Settings(max_body_bytes=1024)).test_client()
     response = small.post("/sync", data=b"{" + b" " * 2048 + b"}", content_type="application/json")
-    assert response.status_code == 413 and "error" in response.get_json()
+    assert response.status_code == 413
+    assert "error" in response.get_json()
 
 
 def test_bearer_token_is_required_when_configured():
@@ -70,7 +73,8 @@ def test_a_hook_fault_is_a_500_without_a_stack_trace(client, monkeypatch, caplog
     response = client.post("/sync", json=sync_request(MINIMAL, [VLLM_SECRET]))
     assert response.status_code == 500
     assert set(response.get_json()) == {"error", "request_id"}
-    assert "Traceback" not in response.get_data(as_text=True) and "boom" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert "boom" not in response.get_data(as_text=True)
 
 
 def test_metrics_count_syncs_by_outcome(client):
@@ -94,4 +98,5 @@ def test_log_lines_are_json_and_never_carry_secret_values(client, caplog):
         line = JsonFormatter().format(record)
         entry = json.loads(line)
         assert {"request_id", "parent", "outcome", "duration_ms"} <= set(entry)
-        assert CANARY not in line and base64.b64encode(CANARY.encode()).decode() not in line
+        assert CANARY not in line
+        assert base64.b64encode(CANARY.encode()).decode() not in line

@@ -101,10 +101,12 @@ def test_a_malformed_image_override_is_a_usage_error(tmp_path: Path, monkeypatch
     path = tmp_path / "cr.yaml"
     path.write_text(CR + SECRET)
     done = run("render", str(path), "--image-override", "starter")
-    assert done.returncode == 2 and "expected NAME=IMAGE" in done.stderr
+    assert done.returncode == 2
+    assert "expected NAME=IMAGE" in done.stderr
     monkeypatch.setenv("LLSD_IMAGE_OVERRIDES", "[1]")
     done = run("render", str(path))
-    assert done.returncode == 1 and "LLSD_IMAGE_OVERRIDES must be a JSON object" in done.stderr
+    assert done.returncode == 1
+    assert "LLSD_IMAGE_OVERRIDES must be a JSON object" in done.stderr
 
 
 def _free_port() -> int:
@@ -131,7 +133,8 @@ def test_serve_runs_gunicorn_with_the_image_override():
                     assert json.load(reply) == {"status": "ok"}
                 break
             except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "llsd-hook serve did not come up"
+                assert time.monotonic() < deadline, "llsd-hook serve did not come up"
+                assert server.poll() is None, "llsd-hook serve exited"
                 time.sleep(0.2)
         parent = yaml.safe_load(CR)
         related = {"Secret.v1": {"ai/vllm-creds": yaml.safe_load(SECRET)}}

@@ -41,7 +41,8 @@ def test_response_matches_golden(case):
 def test_response_passes_strict_v2_decoding_and_children_are_valid(case):
     response = load(case, "response.json")
     assert set(response) <= V2_RESPONSE_KEYS
-    assert isinstance(response["children"], list) and isinstance(response["status"], dict)
+    assert isinstance(response["children"], list)
+    assert isinstance(response["status"], dict)
     declared = {(api, kind) for api, _, kind in CHILD_RESOURCES}
     for child in response["children"]:
         assert (child["apiVersion"], child["kind"]) in declared

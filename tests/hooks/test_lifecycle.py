@@ -40,13 +40,15 @@ def test_create_change_break_fix():
 
     cluster.ready = True
     ready = cluster.sync()[1]
-    assert ready["status"]["phase"] == "Ready" and "resyncAfterSeconds" not in ready
+    assert ready["status"]["phase"] == "Ready"
+    assert "resyncAfterSeconds" not in ready
     assert cluster.sync()[1]["status"] == ready["status"], "an unchanged world must give an identical status"
 
     cluster.edit(lambda spec: spec["server"]["providers"]["inference"].update(endpoint="http://vllm-2:8000/v1"))
     cluster.sync()
     new = [n for n in cluster.names("ConfigMap") if n not in original]
-    assert len(new) == 1 and mounted_config(cluster) == new[0]
+    assert len(new) == 1
+    assert mounted_config(cluster) == new[0]
     assert set(original) < set(cluster.names("ConfigMap")), "old ConfigMap must stay while pods still mount it"
     assert cluster.parent["status"]["phase"] == "Initializing"
     cluster.sync()  # still rolling out: still kept

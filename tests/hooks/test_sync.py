@@ -63,7 +63,8 @@ def test_a_missing_configmap_is_a_config_problem_not_a_secret_problem():
     response = answer(sync_request(llsd({"userConfig": {"configMapName": "nope"}}), []))
     found = conditions(response)
     assert found["SecretsResolved"]["status"] == "True"
-    assert found["ConfigReady"]["status"] == "False" and found["ConfigReady"]["reason"] == "ConfigMapNotFound"
+    assert found["ConfigReady"]["status"] == "False"
+    assert found["ConfigReady"]["reason"] == "ConfigMapNotFound"
     assert found["ConfigReady"]["message"].startswith("spec.server.userConfig: ConfigMap 'ai/nope' not found")
 
 
@@ -106,7 +107,9 @@ def test_leaving_a_cross_namespace_user_config_keeps_its_copy_until_the_rollout_
     assert "demo-user-config" in during, "the running pods mount it"
     assert cluster.sync(ready=False) == during
     after = cluster.sync(ready=True)
-    assert "demo-user-config" not in after and len(after) == 1 and after[0].startswith("demo-config-")
+    assert "demo-user-config" not in after
+    assert len(after) == 1
+    assert after[0].startswith("demo-config-")
 
 
 def test_dropping_the_ca_bundle_keeps_it_until_the_rollout_is_done():
@@ -132,9 +135,11 @@ def test_a_stuck_rollout_is_failed_and_keeps_the_previous_config():
     request = request_for("rollout-stuck")
     response = answer(request)
     deployment = conditions(response)["DeploymentReady"]
-    assert response["status"]["phase"] == "Failed" and deployment["reason"] == "DeploymentRolloutStuck"
+    assert response["status"]["phase"] == "Failed"
+    assert deployment["reason"] == "DeploymentRolloutStuck"
     assert "ProgressDeadlineExceeded" in deployment["message"]
     observed = sorted(request["children"]["ConfigMap.v1"])
     kept = sorted(f"ai/{c['metadata']['name']}" for c in response["children"] if c["kind"] == "ConfigMap")
-    assert len(observed) == 2 and kept == observed, "the previous pods' ConfigMap must stay"
+    assert len(observed) == 2
+    assert kept == observed, "the previous pods' ConfigMap must stay"
     assert response["resyncAfterSeconds"] > 0

@@ -194,7 +194,8 @@ def test_rules_sit_on_and_name_only_nodes_the_api_server_exposes_to_cel():
             assert _exposed_to_cel(node), f"rule on untyped node {'.'.join(path)}"
             for name in re.findall(r"\bself\.(\w+)\b(?!\s*\()", rule["rule"]):
                 child = (node.get("properties") or {}).get(name)
-                assert child is not None and _exposed_to_cel(child), f"{'.'.join(path)}: self.{name} has no CEL type"
+                assert child is not None, f"{'.'.join(path)}: self.{name} is not a property"
+                assert _exposed_to_cel(child), f"{'.'.join(path)}: self.{name} has no CEL type"
 
 
 def test_every_rule_is_exercised_by_a_rejected_case():

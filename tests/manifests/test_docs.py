@@ -20,12 +20,12 @@ DOCS = ROOT / "docs"
 
 def _crs(path: Path) -> list[dict]:
     """Every complete LlamaStackDistribution in the file's ```yaml blocks."""
-    found = []
-    for block in re.findall(r"```yaml\n(.*?)```", path.read_text(), flags=re.S):
-        for doc in yaml.safe_load_all(block):
-            if isinstance(doc, dict) and doc.get("kind") == "LlamaStackDistribution":
-                found.append(doc)
-    return found
+    return [
+        doc
+        for block in re.findall(r"```yaml\n(.*?)```", path.read_text(), flags=re.S)
+        for doc in yaml.safe_load_all(block)
+        if isinstance(doc, dict) and doc.get("kind") == "LlamaStackDistribution"
+    ]
 
 
 def _field_paths(schema: dict, prefix: tuple[str, ...] = ()):
@@ -63,7 +63,7 @@ def test_crd_reference_documents_every_field():
         if f"`{dotted}" not in text:
             missing.append(dotted)
     assert missing == []
-    for name in ProviderSchema._declared_fields:  # noqa: SLF001 - marshmallow's field map
+    for name in ProviderSchema._declared_fields:
         assert f"| `{name}" in text, f"provider field {name} has no row"
 
 

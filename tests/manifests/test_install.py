@@ -162,7 +162,8 @@ def test_service_and_pdb_select_the_hook_pods_and_reach_its_port(installed):
     service = next(o for o in installed if o["kind"] == "Service")
     assert service["spec"]["selector"].items() <= pod_labels.items()
     (port,) = service["spec"]["ports"]
-    assert port["port"] == 80 and ports.get(port["targetPort"], port["targetPort"]) == 8080
+    assert port["port"] == 80
+    assert ports.get(port["targetPort"], port["targetPort"]) == 8080
     pdb = next(o for o in installed if o["kind"] == "PodDisruptionBudget")
     assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     assert pdb["spec"]["minAvailable"] < deployment["spec"]["replicas"], "the PDB must allow a drain"
@@ -170,9 +171,12 @@ def test_service_and_pdb_select_the_hook_pods_and_reach_its_port(installed):
 
 def test_dockerfile_runs_the_hook_as_the_non_root_user_the_deployment_expects(installed):
     dockerfile = (ROOT / "manifests" / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python:3.12-slim" in dockerfile
+    assert dockerfile.startswith("#")
+    assert "FROM python:3.12-slim" in dockerfile
     user = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
-    assert user and user[-1].isdigit() and int(user[-1]) != 0, "a numeric non-root USER lets runAsNonRoot verify it"
+    assert user, "the image sets a USER"
+    assert user[-1].isdigit(), "a numeric USER lets runAsNonRoot verify it"
+    assert int(user[-1]) != 0, "the USER is not root"
     deployment = next(o for o in installed if o["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsUser"] == int(user[-1])
 

@@ -64,8 +64,8 @@ def canary_secret(name: str, namespace: str, keys: set[str]) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": name, "namespace": namespace},
-        "data": {key: CANARY_B64 for key in ordered[::2]},
-        "stringData": {key: CANARY for key in ordered[1::2]},
+        "data": dict.fromkeys(ordered[::2], CANARY_B64),
+        "stringData": dict.fromkeys(ordered[1::2], CANARY),
     }
 
 
@@ -105,9 +105,11 @@ def _base(name: str, parent: dict[str, Any], docs: list[dict[str, Any]]) -> Base
     namespace = parent["metadata"].get("namespace") or "default"
     configmaps = [d for d in docs if d.get("kind") == "ConfigMap"]
     named = {(c["metadata"]["name"], c["metadata"].get("namespace") or namespace) for c in configmaps}
-    for made in _referenced_configmaps(parent, namespace):
-        if (made["metadata"]["name"], made["metadata"]["namespace"]) not in named:
-            configmaps.append(made)
+    configmaps += [
+        made
+        for made in _referenced_configmaps(parent, namespace)
+        if (made["metadata"]["name"], made["metadata"]["namespace"]) not in named
+    ]
     secrets = [canary_secret(s, namespace, keys) for s, keys in sorted(_referenced_secrets(parent).items())]
     return Base(name, parent, secrets + configmaps)
 

@@ -41,6 +41,12 @@ def _call(server: HookServer, method: str, path: str, body: bytes | None = None,
 
 
 @pytest.mark.parametrize("token_from", ["env", "file"])
+def _get(connection: http.client.HTTPConnection, path: str) -> bytes:
+    """One GET on `connection`, its body read (where a refused connection shows)."""
+    connection.request("GET", path)
+    return connection.getresponse().read()
+
+
 def test_https_with_bearer_token(certificate, tmp_path, token_from):
     certfile, keyfile = certificate
     if token_from == "env":
@@ -54,18 +60,19 @@ def test_https_with_bearer_token(certificate, tmp_path, token_from):
         assert server.scheme == "https"
         assert _call(server, "GET", "/healthz")[0] == 200  # probes need no token
         status, answer = _call(server, "POST", "/sync", body)
-        assert status == 401 and json.loads(answer)["error"]
+        assert status == 401
+        assert json.loads(answer)["error"]
         assert _call(server, "POST", "/sync", body, token="wrong")[0] == 401
         assert _call(server, "POST", "/customize", body, token="wrong")[0] == 401
         status, answer = _call(server, "POST", "/sync", body, token=TOKEN)
-        assert status == 200 and json.loads(answer)["children"]
+        assert status == 200
+        assert json.loads(answer)["children"]
         assert TOKEN.encode() not in answer
 
         # the certificate is what the client checks: another CA, or plain HTTP, gets nowhere
         plain = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         with pytest.raises((OSError, http.client.HTTPException)):
-            plain.request("GET", "/healthz")
-            plain.getresponse().read()
+            _get(plain, "/healthz")
         plain.close()
         untrusted = http.client.HTTPSConnection(
             "127.0.0.1", server.port, timeout=10, context=ssl.create_default_context()
@@ -107,7 +114,7 @@ def test_sigterm_finishes_every_in_flight_request():
                     time.sleep(0.1)
                 response = conn.getresponse()
                 results[index] = (response.status, response.read())
-            except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            except BaseException as err:
                 results[index] = err
             finally:
                 conn.close()
