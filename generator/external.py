@@ -23,6 +23,7 @@ from generator.layout import (
     PROVIDER_IMAGE_DIR,
 )
 from generator.model import ExternalProvider, ProviderEntry
+from generator.naming import MAX_PROVIDER_ID_LENGTH
 from generator.providers import plain_id
 
 # CR section -> config API, in the order init containers run (spec 001 FR-011).
@@ -37,8 +38,6 @@ EXTERNAL_SECTIONS: dict[str, str | None] = {
     "toolRuntime": "tool_runtime",
     "postTraining": None,  # no such API in llama-stack 0.7
 }
-# The init container is named install-provider-<id> and must stay a 63-character DNS label.
-MAX_ID_LENGTH = 63 - len("install-provider-")
 
 
 def parse_external(
@@ -62,8 +61,10 @@ def parse_external(
                 image_pull_policy=item["imagePullPolicy"],
                 config=item.get("config") or {},
             )
-            if len(provider.provider_id) > MAX_ID_LENGTH:
-                errors.add(f"{path}.providerId", f"must be at most {MAX_ID_LENGTH} characters (init container name)")
+            if len(provider.provider_id) > MAX_PROVIDER_ID_LENGTH:
+                errors.add(
+                    f"{path}.providerId", f"must be at most {MAX_PROVIDER_ID_LENGTH} characters (init container name)"
+                )
             twin = first_seen.get(provider.provider_id)
             if twin is not None:
                 errors.add(

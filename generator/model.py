@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.naming import init_container_name
+
 
 @dataclass(frozen=True)
 class SecretRef:
@@ -64,7 +66,7 @@ class ExternalProvider:
 
     @property
     def init_container_name(self) -> str:
-        return f"install-provider-{self.provider_id}"
+        return init_container_name(self.provider_id)
 
 
 @dataclass(frozen=True)

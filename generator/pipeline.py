@@ -5,14 +5,13 @@ base config -> overlay providers -> disabled -> storage -> resources -> server -
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
 
-from generator import registry, yaml_emit
+from generator import naming, registry, yaml_emit
 from generator.consistency import check_consistency
 from generator.disabled import apply_disabled
 from generator.errors import ErrorList, SpecError
@@ -35,7 +34,6 @@ CONFIG_VERSION = 2
 __all__ = [
     "UserConfigReport",
     "check_user_config",
-    "configmap_name",
     "container_command",
     "generate",
     "inspect_user_config",
@@ -46,10 +44,6 @@ __all__ = [
 def serialize(config: dict[str, Any]) -> str:
     """Stable bytes for the same config: key order is the base's, then the order steps add."""
     return yaml_emit.dump(config)
-
-
-def configmap_name(llsd_name: str, config_yaml: str) -> str:
-    return f"{llsd_name}-config-{hashlib.sha256(config_yaml.encode()).hexdigest()[:10]}"
 
 
 def _version_warning(config: dict[str, Any], source: str) -> list[str]:
@@ -106,7 +100,7 @@ def _generate(llsd: dict[str, Any]) -> GenerationResult:
     return GenerationResult(
         config_yaml=text,
         env=[ref.env_var() for ref in spec.secret_refs],
-        configmap_name=configmap_name(spec.name, text),
+        configmap_name=naming.config_map_name(spec.name, naming.config_hash(text)),
         warnings=warnings,
         provider_count=_count_providers(config),
         resource_count=resource_count,

@@ -19,13 +19,10 @@ from generator.external import parse_external
 from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_PORT, STORAGE_CONNECTION_ENV
 from generator.memo import memoised
 from generator.model import ConfigMapRef, ProviderEntry, SecretRef, Spec
+from generator.naming import MAX_PARENT_NAME_LENGTH
 from generator.providers import build_entry
 from generator.schema import LLSDSpecSchema
 from generator.secrets import make_ref
-
-# Children are named `<llsd>-<suffix>`; the longest DNS-label name is `<llsd>-network-policy`,
-# and a Service name must stay a 63-character DNS label.
-MAX_NAME_LENGTH = 63 - len("-network-policy")
 
 
 @cache
@@ -200,8 +197,8 @@ def parse_spec(llsd: Any) -> Spec:
     if not isinstance(name, str) or not name:
         errors.add("metadata.name", "required")
         name = ""
-    elif len(name) > MAX_NAME_LENGTH:
-        errors.add("metadata.name", f"must be at most {MAX_NAME_LENGTH} characters so child names stay valid")
+    elif len(name) > MAX_PARENT_NAME_LENGTH:
+        errors.add("metadata.name", f"must be at most {MAX_PARENT_NAME_LENGTH} characters so child names stay valid")
     spec_value = llsd.get("spec", {})
     if spec_value is None:
         spec_value = {}

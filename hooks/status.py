@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator import Spec, llama_stack_version
-from hooks.children.labels import service_name
+from generator.naming import service_name
 
 MAX_MESSAGE = 4000
 CONDITION_TYPES = ("ValidationSucceeded", "SecretsResolved", "ConfigReady", "DeploymentReady")

@@ -24,11 +24,11 @@ from generator import (
     parse_spec,
 )
 from generator.layout import CONFIG_KEY
+from generator.naming import ingress_name
 from hooks.children import build_children
 from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
 from hooks.children.deployment import PodPlan, config_map_in_use, config_maps_mounted, rolled_out
-from hooks.children.ingress import ingress_name
 from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.related import Related
 from hooks.request import HookRequest

@@ -13,8 +13,9 @@ from typing import Any
 
 from generator import Spec, SpecError
 from generator.layout import CA_BUNDLE_KEY
+from generator.naming import ca_bundle_name
 from hooks.children.configmap import content_hash
-from hooks.children.labels import CA_BUNDLE, ca_bundle_name, metadata
+from hooks.children.labels import CA_BUNDLE, metadata
 from hooks.related import Related
 
 PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----")

@@ -8,7 +8,8 @@ import hashlib
 from typing import Any
 
 from generator.layout import CONFIG_KEY
-from hooks.children.labels import GENERATED_CONFIG, USER_CONFIG, metadata, user_config_copy_name
+from generator.naming import user_config_copy_name
+from hooks.children.labels import GENERATED_CONFIG, USER_CONFIG, metadata
 
 
 def content_hash(data: dict[str, str]) -> str:

@@ -25,7 +25,8 @@ from generator.layout import (
     HEALTH_PATH,
     TLS_DIR,
 )
-from hooks.children.labels import ca_bundle_name, metadata, pvc_name, selector_labels, service_account_name
+from generator.naming import ca_bundle_name, deployment_name, pvc_name, service_account_name
+from hooks.children.labels import metadata, selector_labels
 
 CONFIG_HASH_ANNOTATION = "llamastack.io/config-hash"
 CONFIG_VOLUME = "llama-stack-config"
@@ -210,7 +211,7 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata(spec.name, spec.namespace, spec.name),
+        "metadata": metadata(deployment_name(spec.name), spec.namespace, spec.name),
         "spec": deployment_spec,
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import Spec
+from generator.naming import hpa_name
 from hooks.children.labels import metadata
 
 
@@ -30,7 +31,7 @@ def horizontal_pod_autoscaler(spec: Spec) -> dict[str, Any] | None:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata(f"{spec.name}-hpa", spec.namespace, spec.name),
+        "metadata": metadata(hpa_name(spec.name), spec.namespace, spec.name),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
             "minReplicas": max(1, spec.raw["replicas"], scaling.get("minReplicas", 1)),

@@ -9,11 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from generator import Spec
-from hooks.children.labels import metadata, service_name
-
-
-def ingress_name(llsd: str) -> str:
-    return f"{llsd}-ingress"
+from generator.naming import ingress_name, service_name
+from hooks.children.labels import metadata
 
 
 def ingress(spec: Spec) -> dict[str, Any] | None:

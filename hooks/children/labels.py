@@ -1,4 +1,4 @@
-"""Names and labels of children, as upstream has them, so existing selectors keep working."""
+"""Labels of children, as upstream has them, so existing selectors keep working (names: generator.naming)."""
 
 from __future__ import annotations
 
@@ -27,23 +27,3 @@ def child_labels(name: str, component: str | None = None) -> dict[str, str]:
 
 def metadata(name: str, namespace: str, owner: str, component: str | None = None) -> dict[str, Any]:
     return {"name": name, "namespace": namespace, "labels": child_labels(owner, component)}
-
-
-def service_name(llsd: str) -> str:
-    return f"{llsd}-service"
-
-
-def service_account_name(llsd: str) -> str:
-    return f"{llsd}-sa"
-
-
-def pvc_name(llsd: str) -> str:
-    return f"{llsd}-pvc"
-
-
-def ca_bundle_name(llsd: str) -> str:
-    return f"{llsd}-ca-bundle"
-
-
-def user_config_copy_name(llsd: str) -> str:
-    return f"{llsd}-user-config"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import Spec
+from generator.naming import network_policy_name
 from hooks.children.labels import metadata, selector_labels
 
 
@@ -34,7 +35,7 @@ def network_policy(spec: Spec) -> dict[str, Any] | None:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(f"{spec.name}-network-policy", spec.namespace, spec.name),
+        "metadata": metadata(network_policy_name(spec.name), spec.namespace, spec.name),
         "spec": {
             "podSelector": {"matchLabels": selector_labels(spec.name)},
             "policyTypes": ["Ingress"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import Spec
+from generator.naming import pdb_name
 from hooks.children.labels import metadata, selector_labels
 
 
@@ -19,6 +20,6 @@ def pod_disruption_budget(spec: Spec) -> dict[str, Any] | None:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": metadata(f"{spec.name}-pdb", spec.namespace, spec.name),
+        "metadata": metadata(pdb_name(spec.name), spec.namespace, spec.name),
         "spec": {"selector": {"matchLabels": selector_labels(spec.name)}, **budget},
     }

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from generator import Spec
-from hooks.children.labels import metadata, pvc_name
+from generator.naming import pvc_name
+from hooks.children.labels import metadata
 
 
 def persistent_volume_claim(spec: Spec) -> dict[str, Any] | None:

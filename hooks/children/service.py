@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from generator import Spec
-from hooks.children.labels import metadata, selector_labels, service_name
+from generator.naming import service_name
+from hooks.children.labels import metadata, selector_labels
 
 
 def service(spec: Spec) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from generator import Spec
-from hooks.children.labels import metadata, service_account_name
+from generator.naming import service_account_name
+from hooks.children.labels import metadata
 
 
 def service_account(spec: Spec) -> dict[str, Any]:
