@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import copy
+import itertools
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,35 @@ def answer(request: dict[str, Any]) -> dict[str, Any]:
     response = create_app(settings()).test_client().post("/sync", json=request)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
+
+
+class TickingClock:
+    """A hook clock where each reading is one second after the previous one.
+
+    A frozen clock cannot tell "keep lastTransitionTime" from "rewrite it on every sync" (both
+    give the same string); with this one, a rewritten timestamp shows.
+    """
+
+    def __init__(self, start: datetime = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)) -> None:
+        self._start = start
+        self._ticks = itertools.count()
+        self.last = ""
+
+    def __call__(self) -> str:
+        self.last = (self._start + timedelta(seconds=next(self._ticks))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self.last
+
+
+def ticking_answer(clock: TickingClock) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Like `answer`, on one app whose clock is `clock`, with no answer cache (every sync reads it)."""
+    client = create_app(Settings(clock=clock, operator_version="0.1.0", answer_cache_seconds=0)).test_client()
+
+    def post(request: dict[str, Any]) -> dict[str, Any]:
+        response = client.post("/sync", json=request)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    return post
 
 
 def with_status(parent: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:

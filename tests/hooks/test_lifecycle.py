@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.hooks.cases import MINIMAL, VLLM_SECRET, answer
+from tests.hooks.cases import MINIMAL, VLLM_SECRET, TickingClock, answer, ticking_answer
 from tests.support.metacontroller import Cluster, sync_request
 
 
@@ -85,7 +85,9 @@ def test_create_change_break_fix():
 
 
 def test_status_timestamps_move_only_on_transitions():
-    cluster = new_cluster()
+    """With a clock that moves on every sync (a frozen one would pass a rewrite-every-sync bug)."""
+    clock = TickingClock()
+    cluster = Cluster(MINIMAL, [VLLM_SECRET], ticking_answer(clock))
     cluster.sync()
     pending = {c["type"]: c["lastTransitionTime"] for c in cluster.parent["status"]["conditions"]}
     cluster.ready = True
@@ -93,6 +95,7 @@ def test_status_timestamps_move_only_on_transitions():
     after = {c["type"]: c for c in cluster.parent["status"]["conditions"]}
     assert after["ValidationSucceeded"]["lastTransitionTime"] == pending["ValidationSucceeded"]
     assert after["DeploymentReady"]["status"] == "True"
+    assert after["DeploymentReady"]["lastTransitionTime"] == clock.last != pending["DeploymentReady"]
 
 
 def _config_hash(response: dict) -> str:
