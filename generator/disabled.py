@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.apis import LLAMA_STACK_VERSION, REMOVED_APIS, config_api
+from generator.apis import REMOVED_APIS, config_api
+from generator.registry import llama_stack_version
 
 
 def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: str, warnings: list[str]) -> set[str]:
@@ -14,7 +15,7 @@ def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: st
         path = f"spec.server.disabled[{index}]"
         if name in REMOVED_APIS:
             warnings.append(
-                f"{path}: the {name} API does not exist in llama-stack {LLAMA_STACK_VERSION}; nothing to disable"
+                f"{path}: the {name} API does not exist in llama-stack {llama_stack_version()}; nothing to disable"
             )
             continue
         api = config_api(name)

@@ -13,7 +13,7 @@ import shlex
 from importlib import resources
 from typing import Any
 
-from generator.apis import LLAMA_STACK_VERSION
+from generator.apis import LLAMA_STACK_APIS
 from generator.errors import ErrorList
 from generator.layout import (
     CONFIG_PATH,
@@ -25,19 +25,10 @@ from generator.layout import (
 from generator.model import ExternalProvider, ProviderEntry
 from generator.naming import MAX_PROVIDER_ID_LENGTH
 from generator.providers import plain_id
+from generator.registry import llama_stack_version
 
-# CR section -> config API, in the order init containers run (spec 001 FR-011).
-EXTERNAL_SECTIONS: dict[str, str | None] = {
-    "inference": "inference",
-    "safety": "safety",
-    "agents": "responses",
-    "vectorIo": "vector_io",
-    "datasetIo": "datasetio",
-    "scoring": "scoring",
-    "eval": "eval",
-    "toolRuntime": "tool_runtime",
-    "postTraining": None,  # no such API in llama-stack 0.7
-}
+# CR section -> config API (None: no such API in this release), in the order init containers run.
+EXTERNAL_SECTIONS = LLAMA_STACK_APIS.external_sections
 
 
 def parse_external(
@@ -51,7 +42,7 @@ def parse_external(
         for index, item in enumerate(section_values.get(section) or []):
             path = f"spec.server.externalProviders.{section}[{index}]"
             if api is None:
-                errors.add(path, f"the {section} API does not exist in llama-stack {LLAMA_STACK_VERSION}; remove it")
+                errors.add(path, f"the {section} API does not exist in llama-stack {llama_stack_version()}; remove it")
                 continue
             provider = ExternalProvider(
                 path=path,

@@ -14,6 +14,7 @@ from generator import catalog
 from generator.errors import ErrorList
 from generator.model import ProviderEntry, Spec
 from generator.providers import is_conditional, plain_id
+from generator.registry import llama_stack_version
 
 TOOL_ALIASES = {
     "websearch": "builtin::websearch",
@@ -171,7 +172,9 @@ def _check_tools(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
         path = f"spec.server.resources.tools[{index}]"
         available = ", ".join(sorted(served)) or "none"
         if group not in groups:
-            errors.add(path, f"unknown tool group '{tool}' in llama-stack 0.7.3; available here: {available}")
+            errors.add(
+                path, f"unknown tool group '{tool}' in llama-stack {llama_stack_version()}; available here: {available}"
+            )
         elif group not in served:
             kinds = ", ".join(catalog.short_name(t) for t in groups[group])
             errors.add(

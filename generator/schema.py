@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from generator.apis import DISABLEABLE
+from generator.apis import DISABLEABLE, LLAMA_STACK_APIS, ApiTable
 from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_STORAGE_SIZE
 
 DNS_LABEL = validate.Regexp(
@@ -109,22 +109,11 @@ class ProviderSchema(StrictSchema):
     config = fields.Dict(keys=fields.String())
 
 
-class ProvidersSchema(StrictSchema):
-    inference = OneOrMany(ProviderSchema)
-    safety = OneOrMany(ProviderSchema)
-    vectorIo = OneOrMany(ProviderSchema)
-    agents = OneOrMany(ProviderSchema)
-    memory = OneOrMany(ProviderSchema)
-    toolRuntime = OneOrMany(ProviderSchema)
-    telemetry = OneOrMany(ProviderSchema)
-    datasetio = OneOrMany(ProviderSchema)
-    datasetIo = OneOrMany(ProviderSchema)
-    scoring = OneOrMany(ProviderSchema)
-    eval = OneOrMany(ProviderSchema)
-    files = OneOrMany(ProviderSchema)
-    fileProcessors = OneOrMany(ProviderSchema)
-    batches = OneOrMany(ProviderSchema)
-    postTraining = OneOrMany(ProviderSchema)
+def providers_schema(table: ApiTable) -> type[Schema]:
+    """spec.server.providers: one OneOrMany field per API of the table."""
+    return StrictSchema.from_dict(
+        {key: OneOrMany(ProviderSchema) for key in table.provider_sections}, name="ProvidersSchema"
+    )
 
 
 class ModelMetadataSchema(StrictSchema):
@@ -245,17 +234,11 @@ class ExternalProviderSchema(StrictSchema):
     config = fields.Dict(keys=fields.String())
 
 
-class ExternalProvidersSchema(StrictSchema):
-    volumeSizeLimit = fields.String(load_default="2Gi", validate=QUANTITY)
-    inference = fields.List(fields.Nested(ExternalProviderSchema))
-    safety = fields.List(fields.Nested(ExternalProviderSchema))
-    agents = fields.List(fields.Nested(ExternalProviderSchema))
-    vectorIo = fields.List(fields.Nested(ExternalProviderSchema))
-    datasetIo = fields.List(fields.Nested(ExternalProviderSchema))
-    scoring = fields.List(fields.Nested(ExternalProviderSchema))
-    eval = fields.List(fields.Nested(ExternalProviderSchema))
-    toolRuntime = fields.List(fields.Nested(ExternalProviderSchema))
-    postTraining = fields.List(fields.Nested(ExternalProviderSchema))
+def external_providers_schema(table: ApiTable) -> type[Schema]:
+    """spec.server.externalProviders: the shared volume's size and a list per section of the table."""
+    sections: dict[str, fields.Field] = {"volumeSizeLimit": fields.String(load_default="2Gi", validate=QUANTITY)}
+    sections |= {key: fields.List(fields.Nested(ExternalProviderSchema)) for key in table.external_sections}
+    return StrictSchema.from_dict(sections, name="ExternalProvidersSchema")
 
 
 class ServerSchema(StrictSchema):
@@ -269,7 +252,7 @@ class ServerSchema(StrictSchema):
     storage = fields.Nested(StorageSchema)
     userConfig = fields.Nested(UserConfigSchema)
     tlsConfig = fields.Nested(TLSConfigSchema)
-    providers = fields.Nested(ProvidersSchema)
+    providers = fields.Nested(providers_schema(LLAMA_STACK_APIS))
     disabled = fields.List(
         fields.String(validate=validate.OneOf(DISABLEABLE, error=f"must be one of: {', '.join(DISABLEABLE)}"))
     )
@@ -277,7 +260,7 @@ class ServerSchema(StrictSchema):
     resources = fields.Nested(ResourcesSchema)
     port = fields.Integer(validate=validate.Range(min=1024, max=65535, error="must be between 1024 and 65535"))
     serverTLS = fields.Nested(ServerTLSSchema)
-    externalProviders = fields.Nested(ExternalProvidersSchema)
+    externalProviders = fields.Nested(external_providers_schema(LLAMA_STACK_APIS))
 
 
 class AllowedFromSchema(StrictSchema):

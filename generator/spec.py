@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from generator import registry
-from generator.apis import CR_TO_CONFIG_API, LLAMA_STACK_VERSION, REMOVED_APIS
+from generator.apis import CR_TO_CONFIG_API, REMOVED_APIS
 from generator.errors import ErrorList, SpecError
 from generator.external import parse_external
 from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_PORT, STORAGE_CONNECTION_ENV
@@ -74,7 +74,7 @@ def _check_providers(server: dict[str, Any], errors: ErrorList) -> tuple[Provide
         if cr_api in providers:
             errors.add(
                 f"spec.server.providers.{cr_api}",
-                f"the {cr_api} API does not exist in llama-stack {LLAMA_STACK_VERSION} "
+                f"the {cr_api} API does not exist in llama-stack {registry.llama_stack_version()} "
                 f"({REMOVED_APIS[cr_api]}); remove it",
             )
     if "datasetio" in providers and "datasetIo" in providers:
