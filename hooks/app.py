@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -18,9 +19,10 @@ from werkzeug.exceptions import HTTPException
 
 from hooks.answers import AnswerCache, CachedAnswer
 from hooks.customize import related_resources
+from hooks.firewall import FirewallViolation
 from hooks.logs import logger
 from hooks.metrics import Metrics
-from hooks.request import BadRequest, HookRequest, parse_request
+from hooks.request import BadRequest, HookRequest, parse_body, parse_request
 from hooks.settings import Settings
 from hooks.sync import sync
 
@@ -59,14 +61,18 @@ def create_app(settings: Settings | None = None) -> Flask:
                 fields["parent"], outcome = cached.parent, cached.outcome
                 return Response(cached.body, mimetype="application/json")
             try:
-                hook_request = parse_request(json.loads(raw or b"null"))
-            except (ValueError, BadRequest) as err:
+                hook_request = parse_request(parse_body(raw))
+            except BadRequest as err:
                 status_code, outcome = 400, "bad_request"
-                message = str(err) if isinstance(err, BadRequest) else "the body is not valid JSON"
-                return _json({"error": message, "request_id": request_id}, 400)
+                return _json({"error": str(err), "request_id": request_id}, 400)
             fields["parent"] = f"{hook_request.namespace}/{hook_request.name}"
             try:
                 payload, outcome = answer(hook_request)
+            except FirewallViolation as err:  # never a 200: Metacontroller would apply it
+                status_code, outcome = 500, "firewall_violation"
+                fields["problems"] = err.problems  # kinds, namespaces, names: no data of any object
+                message = "the answer would reach outside what this parent owns: " + str(err)
+                return _json({"error": message, "request_id": request_id}, 500)
             except Exception:  # a fault of the hook: 5xx makes Metacontroller change nothing
                 status_code, outcome = 500, "error"
                 log.exception("hook fault", extra={"fields": fields})
@@ -74,11 +80,14 @@ def create_app(settings: Settings | None = None) -> Flask:
             response = _json(payload)
             answers.put(key, CachedAnswer(response.get_data(), outcome, fields["parent"]))
             return response
+        except HTTPException as err:  # e.g. 413 from reading a body over the limit
+            status_code, outcome = err.code or 500, "http_error"
+            raise
         finally:
             seconds = time.perf_counter() - started
             metrics.observe(hook, outcome, seconds)
             fields.update(outcome=outcome, status=status_code, duration_ms=round(seconds * 1000, 3))
-            log.info("request", extra={"fields": fields})
+            log.log(logging.ERROR if status_code >= 500 else logging.INFO, "request", extra={"fields": fields})
 
     def answer_sync(hook_request: HookRequest) -> tuple[dict[str, Any], str]:
         result = sync(hook_request, settings)

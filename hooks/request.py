@@ -6,8 +6,12 @@ generator's to judge (a bad spec is a 200 with the error in status, not a 400).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+# Deeper JSON is no Kubernetes object anyone writes, and walking it could exhaust the stack.
+MAX_DEPTH = 100
 
 
 class BadRequest(ValueError):
@@ -46,6 +50,31 @@ class HookRequest:
 
     def observed(self, type_key: str) -> dict[str, dict[str, Any]]:
         return self.children.get(type_key) or {}
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether no object or array nests deeper than `limit` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return False
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return True
+
+
+def parse_body(raw: bytes) -> Any:
+    """The JSON of a request body; a body that is not JSON or nests too deep is a BadRequest."""
+    try:
+        body = json.loads(raw or b"null")
+    except RecursionError:
+        raise BadRequest(f"the body nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
+        raise BadRequest("the body is not valid JSON") from None
+    if not _depth_within(body, MAX_DEPTH):
+        raise BadRequest(f"the body nests deeper than {MAX_DEPTH} levels")
+    return body
 
 
 def parse_request(body: Any) -> HookRequest:

@@ -4,11 +4,13 @@ Safety first (DESIGN §7): Metacontroller deletes every owned child that a 200 a
 So a bad spec, a missing Secret or a generation error answers with the children it observed,
 as we last applied them, and the problem in status: the running instance keeps its last good
 config. Only a fault of the hook itself is a 5xx (Metacontroller then changes nothing).
+
+Steps: validate the spec, resolve what it references, build the children, answer; every answer
+then passes the answer firewall (hooks/firewall.py) before it leaves.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,24 +32,15 @@ from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
 from hooks.children.deployment import PodPlan, config_map_in_use, config_maps_mounted, rolled_out
 from hooks.external_status import external_provider_status, external_providers_condition
+from hooks.firewall import as_applied, check
 from hooks.related import Related
 from hooks.request import HookRequest
 from hooks.settings import Settings
 from hooks.status import Condition, StatusReport, deployment_view, error_message, route_url
 
-LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
-SERVER_OWNED_METADATA = (
-    "resourceVersion",
-    "uid",
-    "generation",
-    "creationTimestamp",
-    "managedFields",
-    "ownerReferences",
-    "selfLink",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-)
 USER_CONFIG_KEYS = (CONFIG_KEY, "run.yaml")
+VALID = Condition("ValidationSucceeded", "True", "ValidationSucceeded", "spec is valid")
+RESOLVED = Condition("SecretsResolved", "True", "SecretsResolved", "All secret references resolved successfully")
 
 
 @dataclass
@@ -67,28 +60,6 @@ class Unresolved:
     secret_reason: str  # SecretNotFound | SecretKeyNotFound, "" when every Secret key exists
     secret_errors: list[dict[str, str]]
     configmap_errors: list[dict[str, str]]
-
-
-def as_applied(observed: dict[str, Any]) -> dict[str, Any]:
-    """An observed child as we last asked for it: Metacontroller's last-applied annotation,
-    else the object without status and server-owned metadata."""
-    annotations = (observed.get("metadata") or {}).get("annotations") or {}
-    last = annotations.get(LAST_APPLIED)
-    if isinstance(last, str):
-        try:
-            applied = json.loads(last)
-        except ValueError:
-            applied = None
-        if isinstance(applied, dict) and applied.get("kind") == observed.get("kind"):
-            return applied
-    cleaned = {k: v for k, v in observed.items() if k != "status"}
-    metadata = {k: v for k, v in (observed.get("metadata") or {}).items() if k not in SERVER_OWNED_METADATA}
-    if isinstance(metadata.get("annotations"), dict):
-        metadata["annotations"] = {k: v for k, v in metadata["annotations"].items() if k != LAST_APPLIED}
-        if not metadata["annotations"]:
-            del metadata["annotations"]
-    cleaned["metadata"] = metadata
-    return cleaned
 
 
 def observed_children(request: HookRequest) -> list[dict[str, Any]]:
@@ -244,66 +215,54 @@ def _failure(
     return SyncResult(response, outcome)
 
 
-def sync(request: HookRequest, settings: Settings) -> SyncResult:
-    related = Related(request)
-    valid = Condition("ValidationSucceeded", "True", "ValidationSucceeded", "spec is valid")
-    try:
-        spec = parse_spec(request.parent)
-    except SpecError as err:
-        message = error_message(err.errors)
-        conditions = [
-            Condition("ValidationSucceeded", "False", "ValidationFailed", message),
-            Condition("SecretsResolved", "Unknown", "ValidationFailed", "not checked: the spec is invalid"),
-            Condition("ConfigReady", "False", "ValidationFailed", "no config generated: the spec is invalid"),
-        ]
-        return _failure(request, settings, conditions, "invalid_spec", None)
-    resolved = Condition("SecretsResolved", "True", "SecretsResolved", "All secret references resolved successfully")
-    unresolved = unresolved_references(spec, related)
-    if unresolved is not None:
-        secrets = resolved
-        config = Condition(
-            "ConfigReady", "False", unresolved.secret_reason, "no config generated: a referenced Secret is missing"
-        )
-        if unresolved.secret_errors:
-            secrets = Condition(
-                "SecretsResolved", "False", unresolved.secret_reason, error_message(unresolved.secret_errors)
-            )
-        if unresolved.configmap_errors:
-            config = Condition("ConfigReady", "False", "ConfigMapNotFound", error_message(unresolved.configmap_errors))
-        return _failure(request, settings, [valid, secrets, config], "unresolved_references", spec)
-    try:
-        built = build(spec, request, related, settings)
-    except (SpecError, LookupError) as err:
-        errors = (
-            err.errors if isinstance(err, SpecError) else [{"path": "spec.server.distribution", "message": str(err)}]
-        )
-        conditions = [
-            valid,
-            resolved,
-            Condition("ConfigReady", "False", "ConfigGenerationFailed", error_message(errors)),
-        ]
-        return _failure(request, settings, conditions, "config_error", spec)
+def _invalid_spec(err: SpecError) -> list[Condition]:
+    return [
+        Condition("ValidationSucceeded", "False", "ValidationFailed", error_message(err.errors)),
+        Condition("SecretsResolved", "Unknown", "ValidationFailed", "not checked: the spec is invalid"),
+        Condition("ConfigReady", "False", "ValidationFailed", "no config generated: the spec is invalid"),
+    ]
 
+
+def _unresolved(unresolved: Unresolved) -> list[Condition]:
+    secrets = RESOLVED
+    config = Condition(
+        "ConfigReady", "False", unresolved.secret_reason, "no config generated: a referenced Secret is missing"
+    )
+    if unresolved.secret_errors:
+        secrets = Condition(
+            "SecretsResolved", "False", unresolved.secret_reason, error_message(unresolved.secret_errors)
+        )
+    if unresolved.configmap_errors:
+        config = Condition("ConfigReady", "False", "ConfigMapNotFound", error_message(unresolved.configmap_errors))
+    return [VALID, secrets, config]
+
+
+def _generation_failed(err: SpecError | LookupError) -> list[Condition]:
+    errors = err.errors if isinstance(err, SpecError) else [{"path": "spec.server.distribution", "message": str(err)}]
+    return [VALID, RESOLVED, Condition("ConfigReady", "False", "ConfigGenerationFailed", error_message(errors))]
+
+
+def _config_ready(spec: Spec, built: Built) -> Condition:
+    if built.result is not None:
+        return Condition("ConfigReady", "True", "ConfigGenerated", "Configuration generated successfully")
+    reason = "UserConfig" if spec.user_config else "ImageConfig"
+    return Condition("ConfigReady", "True", reason, "the server runs the user's own config")
+
+
+def _healthy(request: HookRequest, settings: Settings, spec: Spec, built: Built) -> SyncResult:
+    """The answer for a spec that generated: the new children, the ConfigMaps the running pods
+    still mount, and the status of what was observed."""
     kept = _keep_mounted_configmaps(request, built.children)
     observed = _observed_deployment(request)
-    in_use = config_map_in_use(observed)
-    view = deployment_view(observed, rolled_out(observed) and in_use == built.config_map)
-    config_ready = Condition("ConfigReady", "True", "ConfigGenerated", "Configuration generated successfully")
-    if built.result is None:
-        config_ready = Condition(
-            "ConfigReady",
-            "True",
-            "UserConfig" if spec.user_config else "ImageConfig",
-            "the server runs the user's own config",
-        )
+    view = deployment_view(observed, rolled_out(observed) and config_map_in_use(observed) == built.config_map)
     external = external_provider_status(request, spec)
     external_condition = external_providers_condition(external)
     report = StatusReport(
         phase=view.phase(),
         conditions=[
-            valid,
-            resolved,
-            config_ready,
+            VALID,
+            RESOLVED,
+            _config_ready(spec, built),
             view.condition(),
             *([external_condition] if external_condition else []),
         ],
@@ -326,3 +285,28 @@ def sync(request: HookRequest, settings: Settings) -> SyncResult:
     if report.phase != "Ready":
         response["resyncAfterSeconds"] = settings.resync_seconds
     return SyncResult(response, "ok")
+
+
+def _answer(request: HookRequest, settings: Settings) -> SyncResult:
+    """Validate, resolve references, build; the first step that fails answers with the observed
+    children and says why in status."""
+    related = Related(request)
+    try:
+        spec = parse_spec(request.parent)
+    except SpecError as err:
+        return _failure(request, settings, _invalid_spec(err), "invalid_spec", None)
+    unresolved = unresolved_references(spec, related)
+    if unresolved is not None:
+        return _failure(request, settings, _unresolved(unresolved), "unresolved_references", spec)
+    try:
+        built = build(spec, request, related, settings)
+    except (SpecError, LookupError) as err:
+        return _failure(request, settings, _generation_failed(err), "config_error", spec)
+    return _healthy(request, settings, spec, built)
+
+
+def sync(request: HookRequest, settings: Settings) -> SyncResult:
+    """The answer to one sync request, after the answer firewall (raises FirewallViolation)."""
+    result = _answer(request, settings)
+    check(request.parent, result.response)
+    return result

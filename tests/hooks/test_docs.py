@@ -22,5 +22,15 @@ def test_every_reported_condition_reason_is_documented():
 
 def test_every_child_kind_and_outcome_is_documented():
     assert [kind for _, _, kind in CHILD_RESOURCES if f"{kind} `" not in TEXT] == []
-    outcomes = ("ok", "invalid_spec", "unresolved_references", "config_error", "bad_request", "unauthorized", "error")
+    outcomes = (
+        "ok",
+        "invalid_spec",
+        "unresolved_references",
+        "config_error",
+        "bad_request",
+        "unauthorized",
+        "error",
+        "http_error",
+        "firewall_violation",
+    )
     assert [o for o in outcomes if f"`{o}`" not in TEXT] == []

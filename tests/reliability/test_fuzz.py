@@ -1,11 +1,16 @@
 """Property tests over /sync and /customize with hostile, mutated and random requests.
 
 Invariants (DESIGN §7, §10):
-  (a) a user error never gives a 5xx: a malformed request is a 400, everything else a 200;
+  (a) a user error never gives a 5xx: a malformed request (or one nested deeper than 100 levels)
+      is a 400, everything else a 200, except (e);
   (b) when the spec is invalid (or a reference is missing, or generation fails), the 200 answer
       holds exactly the observed children: nothing is deleted;
   (c) no response, log line or error message carries a related Secret's value (raw or base64);
-  (d) the same request gives the same response, whatever was asked in between.
+  (d) the same request gives the same response, whatever was asked in between;
+  (e) nothing a 200 answer holds leaves the parent: declared kinds, its namespace, names derived
+      from its name. An answer that would (observed children that are not the parent's own, a
+      forged last-applied annotation, a privileged pod template) is a 500 from the answer
+      firewall, never a 200.
 
 `make test` runs a small fixed budget; `make fuzz` sets LLSD_FUZZ_EXAMPLES for a long run.
 """
@@ -18,6 +23,7 @@ import copy
 import json
 import logging
 import os
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, event, example, given, settings
@@ -29,11 +35,13 @@ from hooks.logs import LOGGER_NAME, JsonFormatter
 from tests.reliability.strategies import (
     CANARY,
     CANARY_B64,
+    LAST_APPLIED,
     customize_requests,
     malformed_bodies,
     sync_requests,
 )
 from tests.reliability.strategies import settings as hook_settings
+from tests.support.metacontroller import CHILD_TYPES
 
 EXAMPLES = int(os.environ.get("LLSD_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
@@ -114,6 +122,57 @@ def strict_json(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
+MAX_DEPTH = 100  # the hook's documented nesting limit (docs/hooks.md)
+# Children of an LLSD `<name>` (README "Children"), written out here independently of the hook.
+OWNED_SUFFIXES = {
+    "Deployment": r"",
+    "Service": r"-service",
+    "ServiceAccount": r"-sa",
+    "PersistentVolumeClaim": r"-pvc",
+    "NetworkPolicy": r"-network-policy",
+    "Ingress": r"-ingress",
+    "PodDisruptionBudget": r"-pdb",
+    "HorizontalPodAutoscaler": r"-hpa",
+    "ConfigMap": r"-config-[0-9a-f]{10}|-ca-bundle|-user-config",
+}
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    return 0
+
+
+def owned(child: dict[str, Any], parent: dict[str, Any]) -> bool:
+    """Whether a child is one the LLSD may own: declared type, its namespace, a derived name."""
+    metadata = parent["metadata"]
+    namespace, name = metadata.get("namespace") or "default", metadata["name"]
+    child_meta = child.get("metadata") or {}
+    child_name = str(child_meta.get("name"))
+    return (
+        f"{child.get('kind')}.{child.get('apiVersion')}" in CHILD_TYPES
+        and (child_meta.get("namespace") or namespace) == namespace
+        and child_name.startswith(name)
+        and re.fullmatch(OWNED_SUFFIXES.get(str(child.get("kind")), "(?!)"), child_name[len(name) :]) is not None
+    )
+
+
+def foreign_children(request: dict[str, Any]) -> bool:
+    """Observed children (or their last-applied annotations) the parent does not own."""
+    parent = request["parent"]
+    for group in (request.get("children") or {}).values():
+        for child in group.values():
+            applied = ((child.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+            if not owned(child, parent) or (isinstance(applied, str) and '"hostPath"' in applied):
+                return True
+            template = ((child.get("spec") or {}).get("template") or {}).get("spec") or {}
+            if template.get("hostPID") or template.get("hostNetwork") or "hostPath" in json.dumps(template):
+                return True
+    return False
+
+
 def well_formed(body: Any) -> bool:
     """A v2 hook request envelope, independently of the hook's own parser."""
 
@@ -126,7 +185,7 @@ def well_formed(body: Any) -> bool:
             )
         )
 
-    if not isinstance(body, dict) or not isinstance(body.get("parent"), dict):
+    if not isinstance(body, dict) or not isinstance(body.get("parent"), dict) or depth(body) > MAX_DEPTH:
         return False
     metadata = body["parent"].get("metadata")
     return (
@@ -174,12 +233,15 @@ def check_sync(request: dict[str, Any], status: int, text: str) -> None:
     if len(json.dumps(request)) > MAX_BODY:
         assert status == 413, text
         return
-    assert status < 500, f"a hook fault on a user's request: {status} {text}"
     body = strict_json(text)
     if not well_formed(request):
         assert status == 400, (status, text)
         assert isinstance(body.get("error"), str), (status, text)
         return
+    if status == 500 and "reach outside" in body.get("error", ""):
+        assert foreign_children(request), f"the firewall refused the hook's own children: {text}"
+        return
+    assert status < 500, f"a hook fault on a user's request: {status} {text}"
     assert status == 200, f"a well-formed request was refused: {status} {text}"
     assert set(body) <= V2_RESPONSE_KEYS, f"v2 strict decoding fails on {set(body) - V2_RESPONSE_KEYS}"
     assert isinstance(body.get("status"), dict), "a missing status wipes the parent's"
@@ -191,6 +253,7 @@ def check_sync(request: dict[str, Any], status: int, text: str) -> None:
         assert child.get("apiVersion")
         assert child.get("kind")
         assert isinstance((child.get("metadata") or {}).get("name"), str)
+        assert owned(child, request["parent"]), f"a 200 answer reaches outside the parent: {child['metadata']}"
     namespace = request["parent"]["metadata"].get("namespace") or "default"
     failed = {
         c.get("type")
