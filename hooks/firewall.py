@@ -8,7 +8,8 @@ last-applied annotation Metacontroller reads back), so an answer built from them
 - every child is of a kind the CompositeController declares (`CHILD_RESOURCES`, which a test
   ties to metacontroller/compositecontroller.yaml's childResources);
 - it sits in the parent's namespace;
-- it bears a name the hook derives from the parent (`NAME_TABLES`, one table per parent kind);
+- it bears a name the hook derives from the parent (`NAME_TABLES`, one table per parent kind,
+  built from generator/naming.py);
 - a pod template in it passes Pod Security "baseline": the hook never writes host namespaces,
   hostPath, privileged or added capabilities, so such a template came from a tenant.
 
@@ -22,10 +23,11 @@ the child (the failure paths and the ConfigMaps kept during a rollout answer chi
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from generator import naming
 from hooks import podsecurity
 from hooks.children import CHILD_RESOURCES
 
@@ -47,26 +49,33 @@ WRITTEN_METADATA = frozenset({"name", "namespace", "labels", "annotations"})
 
 DECLARED_TYPES = frozenset((api_version, kind) for api_version, _, kind in CHILD_RESOURCES)
 
-# Child names per parent kind: child kind -> regular expressions of the suffix after the parent's
-# name. A second parent kind (OGXServer) adds its own table here.
-NameTable = dict[str, tuple[str, ...]]
+NameRule = Callable[[str, str], bool]  # (parent name, child name) -> is it one the hook gives
+
+
+def _exactly(derive: Callable[[str], str]) -> NameRule:
+    return lambda parent, name: name == derive(parent)
+
+
+# Child names per parent kind, from generator/naming.py: child kind -> the rules one of which the
+# child's name must satisfy. A second parent kind (OGXServer) adds its own table here.
+NameTable = dict[str, tuple[NameRule, ...]]
 LLSD_NAMES: NameTable = {
-    "Deployment": ("",),
-    "Service": ("-service",),
-    "ServiceAccount": ("-sa",),
-    "PersistentVolumeClaim": ("-pvc",),
-    "NetworkPolicy": ("-network-policy",),
-    "Ingress": ("-ingress",),
-    "PodDisruptionBudget": ("-pdb",),
-    "HorizontalPodAutoscaler": ("-hpa",),
-    "ConfigMap": ("-config-[0-9a-f]{10}", "-ca-bundle", "-user-config"),
+    "Deployment": (_exactly(naming.deployment_name),),
+    "Service": (_exactly(naming.service_name),),
+    "ServiceAccount": (_exactly(naming.service_account_name),),
+    "PersistentVolumeClaim": (_exactly(naming.pvc_name),),
+    "NetworkPolicy": (_exactly(naming.network_policy_name),),
+    "Ingress": (_exactly(naming.ingress_name),),
+    "PodDisruptionBudget": (_exactly(naming.pdb_name),),
+    "HorizontalPodAutoscaler": (_exactly(naming.hpa_name),),
+    "ConfigMap": (
+        naming.is_config_map_name,
+        _exactly(naming.ca_bundle_name),
+        _exactly(naming.user_config_copy_name),
+    ),
 }
 DEFAULT_PARENT_KIND = "LlamaStackDistribution"
 NAME_TABLES: dict[str, NameTable] = {DEFAULT_PARENT_KIND: LLSD_NAMES}
-_SUFFIXES = {
-    parent: {kind: re.compile("|".join(f"(?:{s})" for s in suffixes)) for kind, suffixes in table.items()}
-    for parent, table in NAME_TABLES.items()
-}
 
 
 class FirewallViolation(Exception):
@@ -142,7 +151,7 @@ def as_applied(observed: dict[str, Any]) -> dict[str, Any]:
     return _stripped(observed)
 
 
-def _child_problems(child: Any, parent: Parent, names: dict[str, re.Pattern[str]]) -> list[str]:
+def _child_problems(child: Any, parent: Parent, names: NameTable) -> list[str]:
     if not isinstance(child, dict) or not isinstance(child.get("metadata"), dict):
         return ["a child without metadata"]
     api_version, kind, namespace, name = _identity(child)
@@ -152,8 +161,7 @@ def _child_problems(child: Any, parent: Parent, names: dict[str, re.Pattern[str]
     problems = []
     if namespace != parent.namespace:
         problems.append(f"{where}: not in the parent's namespace {parent.namespace!r}")
-    suffix = name[len(parent.name) :] if isinstance(name, str) and name.startswith(parent.name) else None
-    if suffix is None or kind not in names or not names[kind].fullmatch(suffix):
+    if not isinstance(name, str) or not any(rule(parent.name, name) for rule in names.get(kind, ())):
         problems.append(f"{where}: not a name the hook gives a {kind} of {parent.kind} {parent.name!r}")
     return problems + [f"{where}: {problem}" for problem in _pod_problems(child)]
 
@@ -166,6 +174,6 @@ def check(parent: dict[str, Any], response: dict[str, Any]) -> None:
     children = response.get("children")
     if not isinstance(children, list):
         raise FirewallViolation(["the answer has no children list (Metacontroller would delete every child)"])
-    problems = [p for child in children for p in _child_problems(child, owner, _SUFFIXES[owner.kind])]
+    problems = [p for child in children for p in _child_problems(child, owner, NAME_TABLES[owner.kind])]
     if problems:
         raise FirewallViolation(problems)

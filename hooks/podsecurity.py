@@ -198,10 +198,12 @@ def host_probes_and_lifecycle(pod: PodSpec, _: dict[str, Any]) -> list[Violation
         handlers = {name: container.get(name) for name in ("livenessProbe", "readinessProbe", "startupProbe")}
         lifecycle = _dict(container.get("lifecycle"))
         handlers.update({f"lifecycle.{name}": lifecycle.get(name) for name in ("postStart", "preStop")})
-        for name, handler in handlers.items():
-            for action in ("httpGet", "tcpSocket"):
-                if _dict(_dict(handler).get(action)).get("host"):
-                    found.append((f"{path}.{name}.{action}.host", "must be unset"))
+        found += [
+            (f"{path}.{name}.{action}.host", "must be unset")
+            for name, handler in handlers.items()
+            for action in ("httpGet", "tcpSocket")
+            if _dict(_dict(handler).get(action)).get("host")
+        ]
     return found
 
 

@@ -71,7 +71,8 @@ def _assert_kept_in_namespace(response: dict[str, Any], children: list[dict[str,
     for child in response["children"]:
         assert child["metadata"]["namespace"] == "ai", child["metadata"]
         spec = (child.get("spec") or {}).get("template", {}).get("spec", {})
-        assert not spec.get("hostPID") and "evil" not in json.dumps(child), child
+        assert not spec.get("hostPID"), child
+        assert "evil" not in json.dumps(child), child
         assert "finalizers" not in child["metadata"]
     answered = {(c["kind"], c["metadata"]["name"]) for c in response["children"]}
     assert {(c["kind"], c["metadata"]["name"]) for c in children} <= answered, "the running instance is kept"
@@ -144,7 +145,8 @@ def test_an_observed_child_outside_what_the_parent_owns_is_refused(namespace, na
     stray["metadata"].update(namespace=namespace, name=name)
     broken, related = _broken(parent, "missing-secret")
     status, body, _, _ = _firewall_answer(sync_request(broken, related, [*children, stray]))
-    assert status == 500 and expected in body["error"], body
+    assert status == 500
+    assert expected in body["error"], body
 
 
 def test_an_undeclared_kind_never_leaves_the_hook():
@@ -152,7 +154,8 @@ def test_an_undeclared_kind_never_leaves_the_hook():
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "demo"}}
     broken, related = _broken(parent, "invalid-spec")
     status, body, _, _ = _firewall_answer(sync_request(broken, related, [*children, role]))
-    assert status == 500 and "Role is not a declared child type" in body["error"]
+    assert status == 500
+    assert "Role is not a declared child type" in body["error"]
 
 
 @pytest.mark.parametrize("depth", [101, 5_000, 200_000])
@@ -162,7 +165,8 @@ def test_deeply_nested_bodies_are_a_400_logged_and_counted_as_such(depth, caplog
     client = app.test_client()
     with caplog.at_level("INFO", logger="llsd_hook"):
         response = client.post("/sync", data=body, content_type="application/json")
-    assert response.status_code == 400 and "nests deeper" in response.get_json()["error"]
+    assert response.status_code == 400
+    assert "nests deeper" in response.get_json()["error"]
     assert 'outcome="bad_request"' in client.get("/metrics").get_data(as_text=True)
     assert [getattr(r, "fields", {}).get("status") for r in caplog.records if r.getMessage() == "request"] == [400]
 
