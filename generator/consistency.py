@@ -12,7 +12,7 @@ from typing import Any
 
 from generator import catalog
 from generator.errors import ErrorList
-from generator.model import Spec
+from generator.model import Draft, Spec
 from generator.providers import plain_id
 from generator.resources import provider_ids, user_env_names
 from generator.storage import PG_SHIM_VARS
@@ -132,10 +132,10 @@ def _check_required_env(config: dict[str, Any], spec: Spec, errors: ErrorList) -
         )
 
 
-def check_consistency(
-    config: dict[str, Any], spec: Spec, removed: set[str], warnings: list[str], errors: ErrorList
-) -> None:
-    _drop_unserved_providers(config, spec, removed, warnings, errors)
+def check_consistency(draft: Draft) -> None:
+    """Drop what the base refers to that is gone (warnings); what the user wrote must resolve (errors)."""
+    config, spec, warnings, errors = draft.config, draft.spec, draft.warnings, draft.errors
+    _drop_unserved_providers(config, spec, draft.removed_apis, warnings, errors)
     _check_required_env(config, spec, errors)
     _drop_dangling_defaults(config, warnings)
     _drop_dangling_resources(config, warnings)

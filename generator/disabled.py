@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from generator.apis import REMOVED_APIS, config_api
+from generator.model import Draft
 from generator.registry import llama_stack_version
 
 
-def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: str, warnings: list[str]) -> set[str]:
-    """Remove the named APIs; return the config API names actually removed."""
-    removed: set[str] = set()
-    for index, name in enumerate(disabled):
+def apply_disabled(draft: Draft) -> None:
+    """Remove the named APIs; record the config API names actually removed."""
+    config, warnings = draft.config, draft.warnings
+    distribution = draft.spec.distribution_name
+    for index, name in enumerate(draft.spec.server.get("disabled") or []):
         path = f"spec.server.disabled[{index}]"
         if name in REMOVED_APIS:
             warnings.append(
@@ -25,5 +25,4 @@ def apply_disabled(config: dict[str, Any], disabled: list[str], distribution: st
             continue
         config["apis"] = [a for a in config.get("apis", []) if a != api]
         config.get("providers", {}).pop(api, None)
-        removed.add(api)
-    return removed
+        draft.removed_apis.add(api)

@@ -22,7 +22,7 @@ from generator.layout import (
     FINAL_CONFIG_PATH,
     PROVIDER_IMAGE_DIR,
 )
-from generator.model import ExternalProvider, ProviderEntry
+from generator.model import Draft, ExternalProvider, ProviderEntry
 from generator.naming import MAX_PROVIDER_ID_LENGTH
 from generator.providers import plain_id
 from generator.registry import llama_stack_version
@@ -76,13 +76,13 @@ def parse_external(
     return tuple(found)
 
 
-def override_warnings(config: dict[str, Any], external: tuple[ExternalProvider, ...]) -> list[str]:
-    """T083: an external id equal to a provider of the same API replaces it; say so up front."""
-    return [
+def warn_external_overrides(draft: Draft) -> None:
+    """An external id equal to a provider of the same API replaces it in the pod; say so up front."""
+    draft.warnings += [
         f"{provider.path}: external provider '{provider.provider_id}' overrides base provider in API "
         f"'{provider.api}' (base type {block.get('provider_type')}; external type from its image)"
-        for provider in external
-        for block in config.get("providers", {}).get(provider.api, [])
+        for provider in draft.spec.external_providers
+        for block in draft.config.get("providers", {}).get(provider.api, [])
         if plain_id(block.get("provider_id")) == provider.provider_id
     ]
 

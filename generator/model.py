@@ -1,7 +1,8 @@
 """Plain data passed between the generator's steps and handed to the hook.
 
 `Spec` is the validated CR; `GenerationResult` is what `generate()` returns. Both are frozen so
-a step cannot change what another step reads.
+a step cannot change what another step reads. `Draft` is the one mutable thing: the config being
+built, passed through every step of the pipeline.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.errors import ErrorList
 from generator.naming import init_container_name
 
 
@@ -102,3 +104,20 @@ class GenerationResult:
     provider_count: int = 0
     resource_count: int = 0
     command: list[str] = field(default_factory=list)  # the llama-stack container's command
+
+
+@dataclass
+class Draft:
+    """The config under construction and what the steps found on the way.
+
+    Every pipeline step has the shape `step(draft) -> None`: it reads `spec`, changes `config`
+    in place and adds to `warnings`/`errors`. `config` is the draft's own (a fresh copy of the
+    base); nothing from the memoised `spec` may enter it without a copy.
+    """
+
+    spec: Spec
+    config: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    errors: ErrorList = field(default_factory=ErrorList)
+    removed_apis: set[str] = field(default_factory=set)  # config APIs `disabled` removed
+    resource_count: int = 0  # models, shields and tools the CR named

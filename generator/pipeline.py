@@ -1,11 +1,16 @@
-"""The generation pipeline. The order of the steps is part of the contract (DESIGN §4):
-base config -> overlay providers -> disabled -> storage -> resources -> server -> consistency
--> serialize. Each step is a pure function of the config and the validated spec.
+"""The generation pipeline: the base config of the distribution, then `STEPS` in order, then
+serialization. The order is part of the contract: base -> overlay providers -> disabled ->
+storage -> resources -> server -> external-provider warnings -> consistency -> serialize.
+
+Every step has one shape, `step(draft: Draft) -> None` (see model.Draft): it changes the
+draft's own config and adds warnings and errors to the draft. The whole pipeline is a pure
+function of the validated spec.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,14 +19,14 @@ import yaml
 from generator import naming, registry, yaml_emit
 from generator.consistency import check_consistency
 from generator.disabled import apply_disabled
-from generator.errors import ErrorList, SpecError
-from generator.external import override_warnings
+from generator.errors import SpecError
+from generator.external import warn_external_overrides
 from generator.memo import memoised
-from generator.model import GenerationResult, Spec
+from generator.model import Draft, GenerationResult, Spec
 from generator.providers import is_conditional, overlay_providers
 from generator.resources import apply_resources
 from generator.server import apply_server, container_command
-from generator.spec import distro_dir, parse_spec
+from generator.spec import parse_spec
 from generator.storage import apply_storage
 
 try:
@@ -65,8 +70,25 @@ def _count_providers(config: dict[str, Any]) -> int:
     )
 
 
-def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
-    """Run the steps; raise SpecError with everything the steps found wrong."""
+def check_base_version(draft: Draft) -> None:
+    """The shipped base config must be the version this release reads."""
+    draft.warnings += _version_warning(draft.config, f"base config of distribution '{draft.spec.distribution_name}'")
+
+
+STEPS: tuple[Callable[[Draft], None], ...] = (
+    check_base_version,
+    overlay_providers,
+    apply_disabled,
+    apply_storage,
+    apply_resources,
+    apply_server,
+    warn_external_overrides,
+    check_consistency,
+)
+
+
+def build_config(spec: Spec) -> Draft:
+    """Run the steps over the distribution's base; raise SpecError with everything they found wrong."""
     if spec.user_config is not None or spec.distribution_name is None:
         raise SpecError(
             [
@@ -77,33 +99,24 @@ def build_config(spec: Spec) -> tuple[dict[str, Any], list[str], int]:
                 }
             ]
         )
-    errors = ErrorList()
-    warnings: list[str] = []
-    config = registry.base_config(spec.distribution_name)
-    warnings += _version_warning(config, f"base config of distribution '{spec.distribution_name}'")
-    overlay_providers(config, spec.providers)
-    removed = apply_disabled(config, spec.server.get("disabled") or [], spec.distribution_name, warnings)
-    storage_kind = (spec.server.get("configStorage") or {}).get("type")
-    config = apply_storage(config, spec.storage_mount_path, distro_dir(spec.distribution_name), storage_kind)
-    resource_count = apply_resources(config, spec, errors)
-    apply_server(config, spec)
-    warnings += override_warnings(config, spec.external_providers)
-    check_consistency(config, spec, removed, warnings, errors)
-    errors.raise_if_any()
-    return config, warnings, resource_count
+    draft = Draft(spec, registry.base_config(spec.distribution_name))
+    for step in STEPS:
+        step(draft)
+    draft.errors.raise_if_any()
+    return draft
 
 
 def _generate(llsd: dict[str, Any]) -> GenerationResult:
     spec = parse_spec(llsd)
-    config, warnings, resource_count = build_config(spec)
-    text = serialize(config)
+    draft = build_config(spec)
+    text = serialize(draft.config)
     return GenerationResult(
         config_yaml=text,
         env=[ref.env_var() for ref in spec.secret_refs],
         configmap_name=naming.config_map_name(spec.name, naming.config_hash(text)),
-        warnings=warnings,
-        provider_count=_count_providers(config),
-        resource_count=resource_count,
+        warnings=draft.warnings,
+        provider_count=_count_providers(draft.config),
+        resource_count=draft.resource_count,
         command=container_command(spec),
     )
 

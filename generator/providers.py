@@ -15,7 +15,7 @@ from typing import Any
 from generator import catalog
 from generator.apis import config_api
 from generator.errors import ErrorList
-from generator.model import ProviderEntry, SecretRef
+from generator.model import Draft, ProviderEntry, SecretRef
 from generator.secrets import cr_field_token, env_ref, make_ref, provider_env_name
 from generator.values import replace_in_strings
 
@@ -123,22 +123,23 @@ def build_entry(
 
 
 def provider_block(entry: ProviderEntry) -> dict[str, Any]:
+    """The config's block for `entry`; its `config` is a copy (the entry belongs to a memoised Spec)."""
     block: dict[str, Any] = {"provider_id": entry.provider_id, "provider_type": entry.provider_type}
     if entry.config:
-        block["config"] = entry.config
+        block["config"] = copy.deepcopy(entry.config)
     return block
 
 
-def overlay_providers(config: dict[str, Any], entries: tuple[ProviderEntry, ...]) -> None:
+def overlay_providers(draft: Draft) -> None:
     """Overlay by provider id: a match replaces the base entry in place, others are appended.
 
     Unmatched base providers stay. Adding a provider for an API adds the API to `apis`. Each
     API's ids are indexed once, so the cost stays linear in the number of providers.
     """
-    providers = config.setdefault("providers", {})
-    apis = config.setdefault("apis", [])
+    providers = draft.config.setdefault("providers", {})
+    apis = draft.config.setdefault("apis", [])
     positions: dict[str, dict[str, int]] = {}
-    for entry in entries:
+    for entry in draft.spec.providers:
         blocks = providers.setdefault(entry.api, [])
         if entry.api not in positions:
             positions[entry.api] = {plain_id(b.get("provider_id")): i for i, b in reversed(list(enumerate(blocks)))}

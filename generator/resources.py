@@ -12,7 +12,7 @@ from typing import Any
 
 from generator import catalog
 from generator.errors import ErrorList
-from generator.model import ProviderEntry, Spec
+from generator.model import Draft, ProviderEntry, Spec
 from generator.providers import is_conditional, plain_id
 from generator.registry import llama_stack_version
 
@@ -185,8 +185,9 @@ def _check_tools(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
     return len(tools)
 
 
-def apply_resources(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
-    """Register models and shields; check tools. Returns how many resources the CR named."""
+def apply_resources(draft: Draft) -> None:
+    """Register models and shields; check tools; count the resources the CR named."""
+    config, spec, errors = draft.config, draft.spec, draft.errors
     resources = config.setdefault("registered_resources", {})
     models = _register_models(config, spec, errors)
     shields = _register_shields(config, spec, models, errors)
@@ -198,4 +199,4 @@ def apply_resources(config: dict[str, Any], spec: Spec, errors: ErrorList) -> in
         config.setdefault("safety", {})["default_shield_id"] = shields[0]["shield_id"]
     tool_count = _check_tools(config, spec, errors)
     named = spec.server.get("resources") or {}
-    return len(named.get("models") or []) + len(named.get("shields") or []) + tool_count
+    draft.resource_count = len(named.get("models") or []) + len(named.get("shields") or []) + tool_count

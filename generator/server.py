@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from generator.layout import CONFIG_PATH, FINAL_CONFIG_PATH, TLS_CERT_PATH, TLS_KEY_PATH
-from generator.model import Spec
+from generator.model import Draft, Spec
 from generator.storage import POSTGRES_SHIM
 
 
-def apply_server(config: dict[str, Any], spec: Spec) -> None:
-    server = config.setdefault("server", {})
+def apply_server(draft: Draft) -> None:
+    spec = draft.spec
+    server = draft.config.setdefault("server", {})
     server["port"] = spec.port
     workers = spec.server.get("workers")
     if workers:

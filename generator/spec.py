@@ -23,6 +23,7 @@ from generator.naming import MAX_PARENT_NAME_LENGTH
 from generator.providers import build_entry
 from generator.schema import LLSDSpecSchema
 from generator.secrets import make_ref
+from generator.storage import distro_dir
 
 
 @cache
@@ -49,11 +50,6 @@ def _flatten(messages: Any, path: str, errors: ErrorList) -> None:
             _flatten(value, path, errors)
     else:
         errors.add(path, str(messages).rstrip("."))
-
-
-def distro_dir(distribution_name: str | None) -> str:
-    """Where the distribution keeps its files, before `storage` moves `~/.llama` to the mount."""
-    return f"~/.llama/distributions/{distribution_name or 'custom'}"
 
 
 def _provider_items(providers: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, bool]]:

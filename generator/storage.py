@@ -13,6 +13,7 @@ from typing import Any
 
 from generator.catalog import load_data
 from generator.layout import STORAGE_CONNECTION_ENV
+from generator.model import Draft
 from generator.values import replace_in_strings
 
 PG_ENV = "LLSD_STORAGE_PG_"
@@ -82,17 +83,23 @@ def _use_postgres(config: dict[str, Any], storage: dict[str, Any]) -> None:
     _rename_backends(config, {**renames, "kv_default": KV_POSTGRES, "sql_default": SQL_POSTGRES})
 
 
-def apply_storage(config: dict[str, Any], mount_path: str, data_dir: str, kind: str | None) -> dict[str, Any]:
-    """Return the config with its state under `mount_path`; `kind` (configStorage.type) may
-    switch every backend to SQLite files or to PostgreSQL. Without it the base's backends stay."""
-    mount = mount_path.rstrip("/") or "/"
-    config = replace_in_strings(config, "~/.llama", mount)
+def distro_dir(distribution_name: str | None) -> str:
+    """Where the distribution keeps its files, before `storage` moves `~/.llama` to the mount."""
+    return f"~/.llama/distributions/{distribution_name or 'custom'}"
+
+
+def apply_storage(draft: Draft) -> None:
+    """Put the state under the storage mount; configStorage.type may switch every backend to
+    SQLite files or to PostgreSQL. Without it the base's backends stay."""
+    spec = draft.spec
+    mount = spec.storage_mount_path.rstrip("/") or "/"
+    draft.config = config = replace_in_strings(draft.config, "~/.llama", mount)
     storage = config.setdefault("storage", {})
+    kind = (spec.server.get("configStorage") or {}).get("type")
     if kind == "sqlite":
-        _use_sqlite(storage, data_dir.replace("~/.llama", mount))
+        _use_sqlite(storage, distro_dir(spec.distribution_name).replace("~/.llama", mount))
     elif kind == "postgres":
         _use_postgres(config, storage)
-    return config
 
 
 # Runs as `python3 -c SHIM <llama stack run args...>` in the llama-stack container. It never

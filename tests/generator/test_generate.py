@@ -8,8 +8,9 @@ import re
 import pytest
 import yaml
 
-from generator import generate, pipeline
+from generator import SpecError, generate, pipeline, registry
 from generator.layout import CONFIG_PATH, TLS_CERT_PATH, TLS_KEY_PATH
+from generator.model import Draft
 from tests.generator.crs import CASES, VLLM, llsd, secret
 
 
@@ -257,6 +258,32 @@ def test_key_order_of_the_cr_does_not_change_the_bytes():
     vec["config"] = dict(reversed(list(vec["config"].items())))
     reordered["spec"]["server"] = dict(reversed(list(reordered["spec"]["server"].items())))
     assert generate(reordered).config_yaml == generate(cr).config_yaml
+
+
+def _containers(value: object) -> set[int]:
+    """Identities of every dict and list inside `value`."""
+    if isinstance(value, dict):
+        return {id(value)}.union(*(_containers(v) for v in value.values()))
+    if isinstance(value, list | tuple):
+        return {id(value)}.union(*(_containers(v) for v in value))
+    return set()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_step_puts_the_memoised_spec_into_the_config(name):
+    """The Spec is memoised and shared by every later sync: after each step, the draft's config
+    holds none of its dicts or lists (a step changing one would change the next sync's input)."""
+    try:
+        spec = pipeline.parse_spec(CASES[name])
+    except SpecError:
+        pytest.skip("an invalid spec has no config")
+    if spec.distribution_name is None or spec.user_config is not None:
+        pytest.skip("no generated config")
+    shared = _containers(spec.raw).union(*(_containers(entry.config) for entry in spec.providers))
+    draft = Draft(spec, registry.base_config(spec.distribution_name))
+    for step in pipeline.STEPS:
+        step(draft)
+        assert not _containers(draft.config) & shared, f"{step.__name__} put the spec's data into the config"
 
 
 def test_memoised_results_are_private_copies():
