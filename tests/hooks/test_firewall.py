@@ -123,7 +123,7 @@ def test_a_live_privileged_deployment_on_a_failure_path_is_a_500_not_applied(cap
             del child["metadata"]["annotations"]
     broken, related = _broken(parent, "invalid-spec")
     with caplog.at_level("INFO", logger="llsd_hook"):
-        status, body, metrics, text = _firewall_answer(sync_request(broken, related, observed))
+        status, body, metrics, _text = _firewall_answer(sync_request(broken, related, observed))
     assert status == 500
     assert "spec.template.spec.hostPID: must not be true" in body["error"]
     assert 'outcome="firewall_violation"' in metrics
