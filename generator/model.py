@@ -72,8 +72,36 @@ class ExternalProvider:
 
 
 @dataclass(frozen=True)
+class ConfigMapKeyRef:
+    """One key of a ConfigMap in the parent's namespace (OGXServer `baseConfig`, CA certificates)."""
+
+    path: str
+    name: str
+    key: str
+
+
+@dataclass(frozen=True)
+class OGXSettings:
+    """What an OGXServer says that an LLSD cannot (None for an LLSD); `generator.ogxserver`
+    fills it, and the OGX line's pipeline and children read it."""
+
+    base_config: ConfigMapKeyRef | None = None  # spec.baseConfig: the base config.yaml to generate from
+    override_key: str | None = None  # spec.overrideConfig.key (Spec.user_config names the ConfigMap)
+    ca_certificates: tuple[ConfigMapKeyRef, ...] = ()  # spec.tls.trust.caCertificates, all of them
+    client_cert: ConfigMapKeyRef | None = None  # spec.tls.identity.cert
+    client_key: SecretRef | None = None  # spec.tls.identity.key (mounted as a file, not an env var)
+    external_hostname: str | None = None  # spec.network.externalAccess.hostname
+    network_policy: dict[str, Any] = field(default_factory=dict)  # spec.network.policy, defaults filled
+    monitoring: dict[str, Any] = field(default_factory=dict)  # spec.monitoring, defaults filled
+    resource_claims: tuple[dict[str, Any], ...] = ()  # spec.workload.resourceClaims (DRA)
+    registry_refresh_interval_seconds: int | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
-    """The validated LLSD. `raw` is the validated `spec` with defaults (CR field names)."""
+    """The validated parent. `raw` is the validated `spec` with defaults in the LLSD's field names:
+    an LLSD's own, an OGXServer's translated by `generator.ogxserver.translate` (which also
+    fills `ogx`). Paths in errors and refs are the parent's own field paths."""
 
     name: str
     namespace: str
@@ -89,6 +117,7 @@ class Spec:
     storage_mount_path: str
     uses_postgres: bool
     external_providers: tuple[ExternalProvider, ...] = ()
+    ogx: OGXSettings | None = None  # set for an OGXServer parent
 
     @property
     def server(self) -> dict[str, Any]:

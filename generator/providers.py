@@ -34,7 +34,7 @@ def is_conditional(provider_id: Any) -> bool:
     return bool(CONDITIONAL_ID.match(str(provider_id or "")))
 
 
-def _fill_required_defaults(config: dict[str, Any], info: dict[str, Any], distro_dir: str) -> None:
+def fill_required_defaults(config: dict[str, Any], info: dict[str, Any], distro_dir: str) -> None:
     for key, value in info["required_defaults"].items():
         if key not in config:
             config[key] = replace_in_strings(value, DISTRO_DIR_PLACEHOLDER, distro_dir)
@@ -65,7 +65,7 @@ def build_entry(
                 f"{provider_type} has no config key '{key}' (llama-stack would ignore it); "
                 f"valid keys: {', '.join(info['fields'])}",
             )
-    _fill_required_defaults(config, info, distro_dir)
+    fill_required_defaults(config, info, distro_dir)
 
     secret_refs: list[SecretRef] = []
     env_id = provider_id if explicit_id else None

@@ -93,11 +93,13 @@ def _register_models(config: dict[str, Any], spec: Spec, errors: ErrorList) -> l
             "model_id": model["name"],
             "provider_id": provider_id,
             "provider_model_id": model.get("providerModelId") or azure.get(provider_id) or model["name"],
-            "model_type": "embedding" if "embeddingDimension" in metadata else "llm",
+            "model_type": model.get("modelType") or ("embedding" if "embeddingDimension" in metadata else "llm"),
         }
         meta = {}
         if "contextLength" in metadata:
             meta["context_length"] = metadata["contextLength"]
+        if "quantization" in metadata:  # an OGXServer's model field
+            meta["quantization"] = metadata["quantization"]
         if "embeddingDimension" in metadata:
             meta["embedding_dimension"] = metadata["embeddingDimension"]
         if meta:

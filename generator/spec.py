@@ -32,7 +32,7 @@ def _schema() -> LLSDSpecSchema:
     return LLSDSpecSchema()
 
 
-def _flatten(messages: Any, path: str, errors: ErrorList) -> None:
+def flatten_messages(messages: Any, path: str, errors: ErrorList) -> None:
     if isinstance(messages, dict):
         for key, value in messages.items():
             if isinstance(key, int):
@@ -41,13 +41,13 @@ def _flatten(messages: Any, path: str, errors: ErrorList) -> None:
                 child = path
             else:
                 child = f"{path}.{key}"
-            _flatten(value, child, errors)
+            flatten_messages(value, child, errors)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         for message in messages:
             errors.add(path, message.rstrip("."))
     elif isinstance(messages, list):
         for value in messages:
-            _flatten(value, path, errors)
+            flatten_messages(value, path, errors)
     else:
         errors.add(path, str(messages).rstrip("."))
 
@@ -156,7 +156,7 @@ def _storage_refs(server: dict[str, Any]) -> list[SecretRef]:
     return [make_ref(path, storage["connectionString"], STORAGE_CONNECTION_ENV)]
 
 
-def _check_env_collisions(refs: list[SecretRef], errors: ErrorList) -> None:
+def check_env_collisions(refs: list[SecretRef], errors: ErrorList) -> None:
     seen: dict[str, str] = {}
     for ref in refs:
         if ref.env_name in seen:
@@ -178,6 +178,19 @@ def _configmap_ref(path: str, value: dict[str, Any] | None, namespace: str, keys
     )
 
 
+def parent_name(parent: dict[str, Any], errors: ErrorList) -> tuple[str, str]:
+    """The parent's name (checked: child names derive from it) and namespace, of either kind."""
+    metadata = parent.get("metadata") if isinstance(parent.get("metadata"), dict) else {}
+    name = metadata.get("name")
+    namespace = metadata.get("namespace") or "default"
+    if not isinstance(name, str) or not name:
+        errors.add("metadata.name", "required")
+        name = ""
+    elif len(name) > MAX_PARENT_NAME_LENGTH:
+        errors.add("metadata.name", f"must be at most {MAX_PARENT_NAME_LENGTH} characters so child names stay valid")
+    return name, namespace
+
+
 @memoised
 def parse_spec(llsd: Any) -> Spec:
     """Validate the whole CR; raise SpecError listing every problem found.
@@ -187,21 +200,14 @@ def parse_spec(llsd: Any) -> Spec:
     errors = ErrorList()
     if not isinstance(llsd, dict):
         raise SpecError([{"path": "", "message": "a LlamaStackDistribution must be a JSON object"}])
-    metadata = llsd.get("metadata") if isinstance(llsd.get("metadata"), dict) else {}
-    name = metadata.get("name")
-    namespace = metadata.get("namespace") or "default"
-    if not isinstance(name, str) or not name:
-        errors.add("metadata.name", "required")
-        name = ""
-    elif len(name) > MAX_PARENT_NAME_LENGTH:
-        errors.add("metadata.name", f"must be at most {MAX_PARENT_NAME_LENGTH} characters so child names stay valid")
+    name, namespace = parent_name(llsd, errors)
     spec_value = llsd.get("spec", {})
     if spec_value is None:
         spec_value = {}
     try:
         raw = _schema().load(spec_value) if isinstance(spec_value, dict) else None
     except ValidationError as err:
-        _flatten(err.messages, "spec", errors)
+        flatten_messages(err.messages, "spec", errors)
         raise SpecError(errors.items) from None
     if raw is None:
         errors.add("spec", "must be an object")
@@ -211,7 +217,7 @@ def parse_spec(llsd: Any) -> Spec:
     entries = _check_providers(server, errors)
     external = parse_external(server, entries, errors)
     refs = [ref for entry in entries for ref in entry.secret_refs] + _storage_refs(server)
-    _check_env_collisions(refs, errors)
+    check_env_collisions(refs, errors)
     errors.raise_if_any()
     tls = server.get("serverTLS")
     return Spec(

@@ -1,0 +1,60 @@
+"""OGXServer CR builders and the catalog the translation tests read.
+
+`CATALOG` is real data of a server line: the committed llama-stack 0.7.3 catalog and
+registry, until the OGX 1.5.0 line's data is on main (the translation reads any line's data
+through the same `Catalog` protocol, so the rules under test do not depend on which).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator import catalog, registry
+
+ROOT = Path(__file__).resolve().parents[2]
+UPSTREAM_SAMPLES = ROOT / "tests" / "data" / "upstream-ogx" / "samples"
+OUR_SAMPLES = ROOT / "manifests" / "samples"
+
+
+class LineCatalog:
+    label = f"llama-stack {registry.llama_stack_version()}"
+
+    def distribution_names(self) -> list[str]:
+        return registry.distribution_names()
+
+    def provider_types(self, api: str) -> Mapping[str, Mapping[str, Any]]:
+        return catalog.provider_types(api)
+
+
+CATALOG = LineCatalog()
+
+
+def ref(name: str, key: str) -> dict[str, str]:
+    return {"name": name, "key": key}
+
+
+def ogxserver(name: str = "demo", annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": "ai"}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {
+        "apiVersion": "ogx.io/v1beta1",
+        "kind": "OGXServer",
+        "metadata": metadata,
+        "spec": {"distribution": {"name": "starter"}, **copy.deepcopy(spec)},
+    }
+
+
+def ogxserver_documents(directory: Path) -> dict[str, dict[str, Any]]:
+    """Every OGXServer in the YAML files of `directory`, named `<file stem>/<metadata.name>`."""
+    found = {}
+    for path in sorted(directory.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") == "OGXServer":
+                found[f"{path.stem}/{doc['metadata']['name']}"] = doc
+    return found
