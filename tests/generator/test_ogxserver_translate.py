@@ -289,7 +289,8 @@ def test_errors_of_the_shared_steps_are_renamed_to_ogxserver_paths():
 
 def test_the_shared_pipeline_builds_a_translated_spec():
     spec = translate(UPSTREAM["example-with-generated-config/ogxserver-with-generated-config"], CATALOG)
-    config, _, resource_count = build_config(spec)
+    draft = build_config(spec)
+    config, resource_count = draft.config, draft.resource_count
     openai = next(p for p in config["providers"]["inference"] if p["provider_id"] == "openai-primary")
     assert openai["provider_type"] == "remote::openai"
     assert "vector_io" not in config["apis"]
