@@ -15,7 +15,7 @@ children. Public API:
 """
 
 from generator.errors import SpecError
-from generator.model import ConfigMapRef, ExternalProvider, GenerationResult, ProviderEntry, SecretRef, Spec
+from generator.model import ConfigMapRef, EnvSource, ExternalProvider, GenerationResult, ProviderEntry, SecretRef, Spec
 from generator.pipeline import (
     UserConfigReport,
     check_user_config,
@@ -28,6 +28,7 @@ from generator.registry import distribution_image, llama_stack_version
 
 __all__ = [
     "ConfigMapRef",
+    "EnvSource",
     "ExternalProvider",
     "GenerationResult",
     "ProviderEntry",

@@ -41,6 +41,16 @@ class ConfigMapRef:
 
 
 @dataclass(frozen=True)
+class EnvSource:
+    """A Secret or ConfigMap named in `containerSpec.envFrom`: all its keys become env vars."""
+
+    path: str  # spec.server.containerSpec.envFrom[0].secretRef.name
+    kind: str  # Secret | ConfigMap
+    name: str
+    optional: bool  # Kubernetes starts the pod without it
+
+
+@dataclass(frozen=True)
 class ProviderEntry:
     """One provider the user wrote under spec.server.providers, resolved against the catalog."""
 
@@ -118,6 +128,7 @@ class Spec:
     uses_postgres: bool
     external_providers: tuple[ExternalProvider, ...] = ()
     ogx: OGXSettings | None = None  # set for an OGXServer parent
+    env_from: tuple[EnvSource, ...] = ()
 
     @property
     def server(self) -> dict[str, Any]:

@@ -161,11 +161,30 @@ class DistributionSchema(StrictSchema):
             raise ValidationError("give exactly one of `name` (a registry distribution) or `image`")
 
 
+class EnvSourceRefSchema(StrictSchema):
+    name = fields.String(**_required(validate=validate.Length(min=1)))
+    optional = fields.Boolean()
+
+
+class EnvFromSchema(StrictSchema):
+    """One `envFrom` entry as Kubernetes has it: every key of a Secret or ConfigMap as env vars."""
+
+    prefix = fields.String(validate=validate.Length(min=1))
+    configMapRef = fields.Nested(EnvSourceRefSchema)
+    secretRef = fields.Nested(EnvSourceRefSchema)
+
+    @validates_schema
+    def exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("configMapRef" in data) == ("secretRef" in data):
+            raise ValidationError("give exactly one of `secretRef` or `configMapRef`")
+
+
 class ContainerSpecSchema(StrictSchema):
     name = fields.String(load_default="llama-stack", validate=DNS_LABEL)
     port = fields.Integer(validate=validate.Range(min=1024, max=65535, error="must be between 1024 and 65535"))
     resources = fields.Dict(keys=fields.String())
     env = fields.List(fields.Dict(keys=fields.String()))
+    envFrom = fields.List(fields.Nested(EnvFromSchema))
     command = fields.List(fields.String())
     args = fields.List(fields.String())
 

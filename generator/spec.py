@@ -18,7 +18,7 @@ from generator.errors import ErrorList, SpecError
 from generator.external import parse_external
 from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_PORT, STORAGE_CONNECTION_ENV
 from generator.memo import memoised
-from generator.model import ConfigMapRef, ProviderEntry, SecretRef, Spec
+from generator.model import ConfigMapRef, EnvSource, ProviderEntry, SecretRef, Spec
 from generator.naming import MAX_PARENT_NAME_LENGTH
 from generator.providers import build_entry
 from generator.schema import LLSDSpecSchema
@@ -191,6 +191,17 @@ def parent_name(parent: dict[str, Any], errors: ErrorList) -> tuple[str, str]:
     return name, namespace
 
 
+def _env_sources(server: dict[str, Any]) -> tuple[EnvSource, ...]:
+    sources = []
+    for index, entry in enumerate(server["containerSpec"].get("envFrom") or []):
+        for field, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+            if field in entry:
+                ref = entry[field]
+                path = f"spec.server.containerSpec.envFrom[{index}].{field}.name"
+                sources.append(EnvSource(path, kind, ref["name"], bool(ref.get("optional"))))
+    return tuple(sources)
+
+
 @memoised
 def parse_spec(llsd: Any) -> Spec:
     """Validate the whole CR; raise SpecError listing every problem found.
@@ -237,4 +248,5 @@ def parse_spec(llsd: Any) -> Spec:
         storage_mount_path=(server.get("storage") or {}).get("mountPath") or DEFAULT_MOUNT_PATH,
         uses_postgres=bool(_storage_refs(server)),
         external_providers=external,
+        env_from=_env_sources(server),
     )

@@ -27,10 +27,14 @@ def related_resources(request: HookRequest) -> dict[str, Any]:
     secrets = {ref.secret_name for ref in spec.secret_refs}
     if spec.tls_secret_name:
         secrets.add(spec.tls_secret_name)
+    secrets |= {source.name for source in spec.env_from if source.kind == "Secret"}
     configmaps: dict[str, set[str]] = {}
     for ref in (spec.user_config, spec.ca_bundle):
         if ref is not None:
             configmaps.setdefault(ref.namespace, set()).add(ref.name)
+    for source in spec.env_from:
+        if source.kind == "ConfigMap":
+            configmaps.setdefault(spec.namespace, set()).add(source.name)
     rules = [_rule("secrets", spec.namespace, secrets)] if secrets else []
     rules += [_rule("configmaps", namespace, names) for namespace, names in sorted(configmaps.items())]
     if spec.external_providers:  # their install status lives in the pods' init containers

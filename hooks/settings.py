@@ -21,6 +21,15 @@ def operator_version() -> str:
         return "0.0.0+source"
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """`image_overrides` maps a distribution name to an image (upstream's image-overrides).
@@ -37,13 +46,16 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     resync_seconds: float = 10.0
     answer_cache_seconds: float = 60.0  # identical request bodies answered from cache (0: off)
+    # Air-gapped clusters: every llama-stack pod gets the model hubs' offline switches, so the
+    # default embedding/reranker models load from the cache on the volume instead of a download.
+    model_hub_offline: bool = False
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """LLSD_IMAGE_OVERRIDES (JSON object), LLSD_AUTH_TOKEN or LLSD_AUTH_TOKEN_FILE,
-        LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS."""
+        LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS, LLSD_ANSWER_CACHE_SECONDS, LLSD_MODEL_HUB_OFFLINE."""
         env = dict(os.environ if env is None else env)
         overrides = json.loads(env.get("LLSD_IMAGE_OVERRIDES") or "{}")
         if not isinstance(overrides, dict) or not all(isinstance(v, str) for v in overrides.values()):
@@ -58,4 +70,5 @@ class Settings:
             max_body_bytes=int(env.get("LLSD_MAX_BODY_BYTES") or cls.max_body_bytes),
             resync_seconds=float(env.get("LLSD_RESYNC_SECONDS") or 10.0),
             answer_cache_seconds=float(env.get("LLSD_ANSWER_CACHE_SECONDS") or cls.answer_cache_seconds),
+            model_hub_offline=_flag(env, "LLSD_MODEL_HUB_OFFLINE"),
         )

@@ -99,6 +99,14 @@ def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
         for ref in (spec.user_config, spec.ca_bundle)
         if ref is not None and related.configmap(ref.namespace, ref.name) is None
     ]
+    for source in spec.env_from:  # `optional: true` ones may be missing: Kubernetes starts the pod anyway
+        secret = source.kind == "Secret"
+        found = (related.secret if secret else related.configmap)(spec.namespace, source.name)
+        if found is None and not source.optional:
+            message = f"{source.kind} '{spec.namespace}/{source.name}' not found; create it, fix the name or mark "
+            (missing_secret if secret else missing_configmaps).append(
+                {"path": source.path, "message": message + "the envFrom entry optional"}
+            )
     if not (missing_secret or missing_key or missing_configmaps):
         return None
     reason = "SecretNotFound" if missing_secret else "SecretKeyNotFound" if missing_key else ""
@@ -167,6 +175,7 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     plan = replace(
         plan,
         has_ca_bundle=ca_child is not None,
+        model_hub_offline=settings.model_hub_offline,
         content_hash=content_hash({str(i): h for i, h in enumerate(hashes) if h}) if any(hashes) else None,
     )
     children = build_children(spec, plan, result) + extra

@@ -132,6 +132,13 @@ def spec_schema() -> dict[str, Any]:
     spec = object_schema(LLSDSpecSchema)
     for path, rules in RULES.items():
         _at(spec, path)["x-kubernetes-validations"] = rules
+    env_from = _at(spec, ("server", "containerSpec", "envFrom"))
+    env_from["x-kubernetes-validations"] = [
+        {
+            "rule": "self.all(e, has(e.secretRef) != has(e.configMapRef))",
+            "message": "spec.server.containerSpec.envFrom: give exactly one of secretRef or configMapRef per entry",
+        }
+    ]
     external = _at(spec, ("server", "externalProviders"))
     for name, section in external["properties"].items():
         if section.get("type") == "array":

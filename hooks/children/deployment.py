@@ -29,6 +29,10 @@ from generator.naming import ca_bundle_name, deployment_name, pvc_name, service_
 from hooks.children.labels import metadata, selector_labels
 
 CONFIG_HASH_ANNOTATION = "llamastack.io/config-hash"
+# What Hugging Face's libraries read to load only from the local cache (HF_HOME, the storage
+# mount) and never reach a model hub: huggingface_hub (sentence-transformers' downloads),
+# transformers and datasets.
+MODEL_HUB_OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 CONFIG_VOLUME = "llama-stack-config"
 
 
@@ -43,12 +47,17 @@ class PodPlan:
     config_key: str = CONFIG_KEY  # its key (a user's may be run.yaml)
     has_ca_bundle: bool = False
     content_hash: str | None = None  # of user config / CA bundle data: edits roll the pods
+    model_hub_offline: bool = False  # the installation is air-gapped
 
 
 def _env(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
     server = spec.server
     external = bool(spec.external_providers)
+    own_env = copy.deepcopy(server["containerSpec"].get("env") or [])
     env: list[dict[str, Any]] = [{"name": "HF_HOME", "value": spec.storage_mount_path}]
+    if plan.model_hub_offline:  # a CR's own value for one of them (e.g. "0") wins
+        named = {item.get("name") for item in own_env}
+        env += [{"name": name, "value": "1"} for name in MODEL_HUB_OFFLINE_ENV if name not in named]
     if plan.has_ca_bundle:
         env.append({"name": "SSL_CERT_FILE", "value": CA_BUNDLE_PATH})
     env.append({"name": "LLS_WORKERS", "value": str(server.get("workers") or 1)})
@@ -60,7 +69,7 @@ def _env(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
     if external:
         env.append({"name": "PYTHONPATH", "value": EXTERNAL_PACKAGES_DIR})
     env += plan.secret_env
-    env += copy.deepcopy(server["containerSpec"].get("env") or [])
+    env += own_env
     return env
 
 
@@ -180,6 +189,8 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
         "volumeMounts": mounts,
     }
     command = container_spec.get("command") or plan.command
+    if container_spec.get("envFrom"):
+        container["envFrom"] = copy.deepcopy(container_spec["envFrom"])
     if command:
         container["command"] = list(command)
     if container_spec.get("args"):

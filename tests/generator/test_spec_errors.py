@@ -200,3 +200,12 @@ def test_error_messages_never_echo_a_secret_value():
     with pytest.raises(SpecError) as caught:
         generate(llsd({"providers": {"inference": {"provider": "ollama", "apiKey": secret("canary-name", "k")}}}))
     assert "canary" not in str(caught.value)
+
+
+def test_env_from_entries_name_exactly_one_source():
+    both = {"secretRef": {"name": "s"}, "configMapRef": {"name": "c"}}
+    errors = errors_of(llsd({"containerSpec": {"envFrom": [{"secretRef": {"name": "ok"}}, both, {"prefix": "A_"}]}}))
+    expected = "give exactly one of `secretRef` or `configMapRef`"
+    assert errors["spec.server.containerSpec.envFrom[1]"] == expected
+    assert errors["spec.server.containerSpec.envFrom[2]"] == expected
+    assert "spec.server.containerSpec.envFrom[0]" not in errors

@@ -229,6 +229,14 @@ def _external_api_mismatch() -> dict[str, Any]:
     )
 
 
+# Every key of a Secret and a ConfigMap as env vars; the optional one may be missing.
+ENV_FROM = [
+    {"secretRef": {"name": "proxy-creds"}},
+    {"configMapRef": {"name": "tuning"}, "prefix": "APP_"},
+    {"configMapRef": {"name": "maybe", "optional": True}},
+]
+
+
 def _samples() -> dict[str, Callable[[], dict[str, Any]]]:
     found: dict[str, Callable[[], dict[str, Any]]] = {}
     for path in sorted(SAMPLES.glob("*.yaml")):
@@ -319,6 +327,17 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
             }
         ),
         [VLLM_SECRET],
+    ),
+    "env-from": lambda: sync_request(
+        llsd({"providers": {"inference": VLLM}, "containerSpec": {"envFrom": ENV_FROM}}),
+        [
+            VLLM_SECRET,
+            canary_secret("proxy-creds", "HTTPS_PROXY"),
+            configmap("tuning", {"LLAMA_STACK_LOGGING": "all=info"}),
+        ],
+    ),
+    "env-from-missing": lambda: sync_request(
+        llsd({"providers": {"inference": VLLM}, "containerSpec": {"envFrom": ENV_FROM}}), [VLLM_SECRET]
     ),
     **_samples(),
 }

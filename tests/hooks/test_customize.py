@@ -60,3 +60,16 @@ def test_no_rule_ever_has_an_empty_selector():
     for parent in (EXTERNAL, llsd({"providers": {"inference": VLLM}})):
         for rule in rules_for(parent):
             assert rule.get("names") or (rule.get("labelSelector") or {}).get("matchLabels")
+
+
+def test_env_from_secrets_and_configmaps_by_name_in_the_parent_s_namespace():
+    parent = llsd(
+        {
+            "providers": {"inference": VLLM},
+            "containerSpec": {"envFrom": [{"secretRef": {"name": "proxy"}}, {"configMapRef": {"name": "tuning"}}]},
+        }
+    )
+    assert rules_for(parent) == [
+        {"apiVersion": "v1", "resource": "secrets", "namespace": "ai", "names": ["proxy", "vllm-creds"]},
+        {"apiVersion": "v1", "resource": "configmaps", "namespace": "ai", "names": ["tuning"]},
+    ]

@@ -139,6 +139,10 @@ REJECTED = {
         cr(externalProviders={"inference": [{"providerId": "a", "image": "i"}, {"providerId": "a", "image": "j"}]}),
         "spec.server.externalProviders.inference: providerId values must be unique",
     ),
+    "envFrom entry with both refs": (
+        cr(containerSpec={"envFrom": [{"secretRef": {"name": "s"}, "configMapRef": {"name": "c"}}]}),
+        "spec.server.containerSpec.envFrom: give exactly one of secretRef or configMapRef",
+    ),
 }
 ACCEPTED = {
     "providers without userConfig": cr(providers={"inference": VLLM, "safety": {"provider": "llama-guard"}}),
@@ -159,6 +163,9 @@ ACCEPTED = {
         externalProviders={"inference": [{"providerId": "a", "image": "i"}, {"providerId": "b", "image": "i"}]}
     ),
     "disabled telemetry (a warning, not an error)": cr(disabled=["telemetry", "eval"]),
+    "envFrom of a Secret and a ConfigMap": cr(
+        containerSpec={"envFrom": [{"secretRef": {"name": "s"}}, {"configMapRef": {"name": "c"}, "prefix": "A_"}]}
+    ),
 }
 
 
