@@ -10,8 +10,6 @@ children. Public API:
   `inspect_user_config(text)` also counts its providers.
 - `llama_stack_version() -> str`: the llama-stack release the data and images are for.
 - `distribution_image(name, overrides) -> str`: image of a registry distribution.
-- `external.install_command(provider)`, `external.merge_command(providers)`: the init containers
-  that install external providers (spec 001) and merge them into the final config in the pod.
 """
 
 from generator.errors import SpecError

@@ -13,7 +13,7 @@ from typing import Any
 from generator import catalog
 from generator.errors import ErrorList
 from generator.model import Draft, Spec
-from generator.providers import plain_id
+from generator.provider_ids import plain_id
 from generator.resources import provider_ids, user_env_names
 from generator.storage import PG_SHIM_VARS
 

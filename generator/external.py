@@ -1,30 +1,20 @@
-"""External providers (spec 001): checks at generation time and the in-pod install/merge steps.
+"""External providers: the checks at generation time.
 
 Provider types and Python modules live inside the provider images, so the merge into config.yaml
-happens in the pod (external_merge.py, run by the last init container). Here: CR-level rules
-(unique ids, known APIs), the collision warnings the hook can give before any pod runs (T083),
-and the commands of the init containers.
+happens in the pod (hooks/children/external_merge.py, run by the last init container). Here:
+CR-level rules (unique ids, known APIs) and the collision warnings the hook can give before any
+pod runs.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
-from importlib import resources
 from typing import Any
 
 from generator.apis import LLAMA_STACK_APIS
 from generator.errors import ErrorList
-from generator.layout import (
-    CONFIG_PATH,
-    EXTERNAL_METADATA_DIR,
-    EXTERNAL_PACKAGES_DIR,
-    FINAL_CONFIG_PATH,
-    PROVIDER_IMAGE_DIR,
-)
 from generator.model import Draft, ExternalProvider, ProviderEntry
 from generator.naming import MAX_PROVIDER_ID_LENGTH
-from generator.providers import plain_id
+from generator.provider_ids import plain_id
 from generator.registry import llama_stack_version
 
 # CR section -> config API (None: no such API in this release), in the order init containers run.
@@ -84,41 +74,4 @@ def warn_external_overrides(draft: Draft) -> None:
         for provider in draft.spec.external_providers
         for block in draft.config.get("providers", {}).get(provider.api, [])
         if plain_id(block.get("provider_id")) == provider.provider_id
-    ]
-
-
-def install_command(provider: ExternalProvider) -> list[str]:
-    """The init container that copies the provider's spec and installs its wheels, offline."""
-    target = f"{EXTERNAL_METADATA_DIR}/{provider.provider_id}"
-    image = shlex.quote(provider.image)
-    spec_file = f"{PROVIDER_IMAGE_DIR}/lls-provider-spec.yaml"
-    script = f"""\
-set -eu
-if [ ! -f {spec_file} ] || [ ! -d {PROVIDER_IMAGE_DIR}/packages ]; then
-  echo "ERROR: Missing {spec_file} or {PROVIDER_IMAGE_DIR}/packages in image "{image} >&2
-  echo "Resolution: build the provider image as the llsd-hook README's provider image contract says" >&2
-  exit 1
-fi
-mkdir -p {target}
-cp {spec_file} {target}/lls-provider-spec.yaml
-python3 -m pip install --quiet --target {EXTERNAL_PACKAGES_DIR} --upgrade --no-index \\
-  --find-links {PROVIDER_IMAGE_DIR}/packages --no-cache-dir --disable-pip-version-check \\
-  {PROVIDER_IMAGE_DIR}/packages/*.whl
-echo "installed external provider {provider.provider_id}"
-"""
-    return ["/bin/sh", "-c", script]
-
-
-def merge_command(external: tuple[ExternalProvider, ...]) -> list[str]:
-    """The last init container: merge the installed providers into the final config."""
-    plan = [{"provider_id": p.provider_id, "api": p.api, "image": p.image, "config": p.config} for p in external]
-    source = resources.files("generator").joinpath("external_merge.py").read_text()
-    return [
-        "python3",
-        "-c",
-        source,
-        json.dumps(plan, sort_keys=True),
-        EXTERNAL_METADATA_DIR,
-        CONFIG_PATH,
-        FINAL_CONFIG_PATH,
     ]

@@ -23,7 +23,8 @@ from generator.errors import SpecError
 from generator.external import warn_external_overrides
 from generator.memo import memoised
 from generator.model import Draft, GenerationResult, Spec
-from generator.providers import is_conditional, overlay_providers
+from generator.provider_ids import is_conditional
+from generator.providers import overlay_providers
 from generator.resources import apply_resources
 from generator.server import apply_server, container_command
 from generator.spec import parse_spec

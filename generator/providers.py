@@ -9,29 +9,17 @@ simplified fields win over the same key in it.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from generator import catalog
 from generator.apis import config_api
 from generator.errors import ErrorList
 from generator.model import Draft, ProviderEntry, SecretRef
+from generator.provider_ids import plain_id
 from generator.secrets import cr_field_token, env_ref, make_ref, provider_env_name
 from generator.values import replace_in_strings
 
-CONDITIONAL_ID = re.compile(r"^\$\{env\.[A-Z0-9_]+:\+(?P<id>[^}]*)\}$")
 DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
-
-
-def plain_id(provider_id: Any) -> str:
-    """Base ids written `${env.X:+id}` (enabled only when X is set) match as `id`."""
-    text = str(provider_id or "")
-    match = CONDITIONAL_ID.match(text)
-    return match.group("id") if match else text
-
-
-def is_conditional(provider_id: Any) -> bool:
-    return bool(CONDITIONAL_ID.match(str(provider_id or "")))
 
 
 def fill_required_defaults(config: dict[str, Any], info: dict[str, Any], distro_dir: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from generator import catalog
 from generator.errors import ErrorList
 from generator.model import Draft, ProviderEntry, Spec
-from generator.providers import is_conditional, plain_id
+from generator.provider_ids import is_conditional, plain_id
 from generator.registry import llama_stack_version
 
 TOOL_ALIASES = {

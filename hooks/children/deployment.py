@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator import Spec
-from generator.external import install_command, merge_command
 from generator.layout import (
     CA_BUNDLE_DIR,
     CA_BUNDLE_KEY,
@@ -26,6 +25,7 @@ from generator.layout import (
     TLS_DIR,
 )
 from generator.naming import ca_bundle_name, deployment_name, pvc_name, service_account_name
+from hooks.children.external_init import install_command, merge_command
 from hooks.children.labels import metadata, selector_labels
 
 CONFIG_HASH_ANNOTATION = "llamastack.io/config-hash"

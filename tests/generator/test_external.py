@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from generator import SpecError, generate, parse_spec
-from generator.external import install_command, merge_command
-from generator.external_merge import MergeError, merge_external
 from generator.layout import CONFIG_PATH, EXTERNAL_METADATA_DIR, FINAL_CONFIG_PATH
+from hooks.children.external_init import install_command, merge_command, merge_program
+from hooks.children.external_merge import MergeError, merge_external
 from tests.generator.crs import VLLM, llsd
 
 
@@ -137,9 +137,13 @@ def test_merge_matches_base_ids_written_conditionally_as_generation_does():
     assert "overrides base provider" in generated.warnings[0]
 
 
-def test_merge_and_generator_read_conditional_ids_alike():
-    from generator.external_merge import plain_id as merge_plain_id
-    from generator.providers import plain_id
-
-    for value in ("vllm", "${env.VLLM_URL:+vllm}", "${env.X:=vllm}", "${env.A_1:+file-search}", "", None):
-        assert merge_plain_id(value) == plain_id(value)
+def test_the_merge_program_stands_alone_and_ignores_docs():
+    """It runs in the distribution image (no generator, no hooks); a comment or docstring edit
+    must not change the init container, or every pod with external providers would roll."""
+    program = merge_program()
+    assert "import generator" not in program
+    assert "from generator" not in program
+    assert "from hooks" not in program
+    assert "def plain_id(" in program
+    assert "Provider ids as llama-stack configs write them" not in program, "a docstring"
+    assert "The provider spec names APIs" not in program, "a comment"

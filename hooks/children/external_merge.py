@@ -1,8 +1,9 @@
-"""Merge external providers into config.yaml inside the pod (spec 001).
+"""Merge external providers into config.yaml inside the pod.
 
-Runs in the last init container as `python3 -c <this file> PLAN_JSON METADATA_DIR BASE OUTPUT`,
-with the distribution image's Python (it has PyYAML, since llama-stack needs it). It must only
-import the standard library and yaml. Provider types and modules exist only inside the provider
+Runs in the last init container as `python3 -c <program> PLAN_JSON METADATA_DIR BASE OUTPUT`,
+with the distribution image's Python (it has PyYAML, since llama-stack needs it). It imports only
+the standard library, yaml and `generator.provider_ids`, whose code the program inlines
+(external_init.merge_program). Provider types and modules exist only inside the provider
 images, so this is the one step that cannot run in the hook.
 
 PLAN_JSON lists the CR's external providers in CR order: [{"provider_id", "api", "image",
@@ -14,24 +15,16 @@ base config stays as it is.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from generator.provider_ids import plain_id
+
 # The provider spec names APIs as llama-stack releases before 0.7 did.
 DECLARED_API_ALIASES = {"agents": "responses"}
-# A base id written `${env.X:+id}` (enabled only when X is set) is `id`, as for the generator's
-# overlay (generator.providers.plain_id; this file runs alone in the pod, so it cannot import it).
-CONDITIONAL_ID = re.compile(r"^\$\{env\.[A-Z0-9_]+:\+(?P<id>[^}]*)\}$")
-
-
-def plain_id(provider_id: Any) -> str:
-    text = str(provider_id or "")
-    match = CONDITIONAL_ID.match(text)
-    return match.group("id") if match else text
 
 
 class MergeError(Exception):
