@@ -28,57 +28,68 @@ def fill_required_defaults(config: dict[str, Any], info: dict[str, Any], distro_
             config[key] = replace_in_strings(value, DISTRO_DIR_PLACEHOLDER, distro_dir)
 
 
-def build_entry(
-    cr_api: str, item: dict[str, Any], path: str, list_form: bool, distro_dir: str, errors: ErrorList
-) -> ProviderEntry | None:
-    """Resolve one CR provider against the catalog; report every problem it has."""
-    api = config_api(cr_api)
-    name = item["provider"]
-    provider_type = catalog.resolve_provider_type(api, name)
+# CR field -> (catalog key naming its config key, the problem when the provider has none).
+SIMPLE_FIELDS = {
+    "endpoint": ("endpoint_field", "takes no endpoint; set its address under `config`"),
+    "apiKey": ("key_field", "takes no API key; remove apiKey"),
+    "host": ("host_field", "has no host field; remove host"),
+    "region": ("region_field", "has no region; remove region"),
+}
+SECRET_FIELDS = ("apiKey", "host")  # simple fields that hold a secretKeyRef
+
+
+def _resolve_type(cr_api: str, api: str, item: dict[str, Any], path: str, errors: ErrorList) -> str | None:
+    """`provider: vllm` -> `remote::vllm`, or an error listing the valid names for the API."""
+    provider_type = catalog.resolve_provider_type(api, item["provider"])
     if provider_type is None:
         valid = ", ".join(catalog.valid_provider_names(api))
-        errors.add(f"{path}.provider", f"unknown provider '{name}' for {cr_api}; valid names: {valid}")
-        return None
-    if list_form and "id" not in item:
-        errors.add(f"{path}.id", "required in list form; give each entry a unique id")
-    explicit_id = "id" in item
-    provider_id = item.get("id") or catalog.short_name(provider_type)
-    info = catalog.provider_info(api, provider_type)
-    short = catalog.short_name(provider_type)
-    config = copy.deepcopy(item.get("config") or {})
-    if not info["extra_keys_allowed"]:
-        for key in sorted(set(config) - set(info["fields"])):
-            errors.add(
-                f"{path}.config.{key}",
-                f"{provider_type} has no config key '{key}' (llama-stack would ignore it); "
-                f"valid keys: {', '.join(info['fields'])}",
-            )
-    fill_required_defaults(config, info, distro_dir)
+        errors.add(f"{path}.provider", f"unknown provider '{item['provider']}' for {cr_api}; valid names: {valid}")
+    return provider_type
 
-    secret_refs: list[SecretRef] = []
-    env_id = provider_id if explicit_id else None
 
-    def secret(field: str, selector: dict[str, Any], config_key: str, token: str) -> None:
-        ref = make_ref(f"{path}.{field}", selector, provider_env_name(api, env_id, token))
-        secret_refs.append(ref)
-        config[config_key] = env_ref(ref.env_name)
+def _check_config_keys(
+    provider_type: str, info: dict[str, Any], config: dict[str, Any], path: str, errors: ErrorList
+) -> None:
+    """A key the provider's config class does not have would be ignored by llama-stack: refuse it."""
+    if info["extra_keys_allowed"]:
+        return
+    for key in sorted(set(config) - set(info["fields"])):
+        errors.add(
+            f"{path}.config.{key}",
+            f"{provider_type} has no config key '{key}' (llama-stack would ignore it); "
+            f"valid keys: {', '.join(info['fields'])}",
+        )
 
-    simple_targets = {
-        "endpoint": ("endpoint_field", "takes no endpoint; set its address under `config`"),
-        "apiKey": ("key_field", "takes no API key; remove apiKey"),
-        "host": ("host_field", "has no host field; remove host"),
-        "region": ("region_field", "has no region; remove region"),
-    }
-    for field, (catalog_key, problem) in simple_targets.items():
+
+class _ConfigWriter:
+    """Writes the CR's simplified fields and secret references into a provider's config."""
+
+    def __init__(self, api: str, env_id: str | None, path: str, config: dict[str, Any]) -> None:
+        self.api, self.env_id, self.path, self.config = api, env_id, path, config
+        self.secret_refs: list[SecretRef] = []
+
+    def secret(self, field: str, selector: dict[str, Any], config_key: str, token: str) -> None:
+        """The config holds `${env.NAME}`; the Deployment fills NAME from the Secret."""
+        ref = make_ref(f"{self.path}.{field}", selector, provider_env_name(self.api, self.env_id, token))
+        self.secret_refs.append(ref)
+        self.config[config_key] = env_ref(ref.env_name)
+
+
+def _map_fields(
+    item: dict[str, Any], provider_type: str, info: dict[str, Any], target: _ConfigWriter, errors: ErrorList
+) -> None:
+    """endpoint, apiKey, host, region and secretRefs to the provider's own config keys (they win over `config`)."""
+    path = target.path
+    for field, (catalog_key, problem) in SIMPLE_FIELDS.items():
         if field not in item:
             continue
-        target = info[catalog_key]
-        if target is None:
-            errors.add(f"{path}.{field}", f"provider '{short}' ({provider_type}) {problem}")
-        elif field in ("apiKey", "host"):
-            secret(field, item[field], target, cr_field_token(field))
+        config_key = info[catalog_key]
+        if config_key is None:
+            errors.add(f"{path}.{field}", f"provider '{catalog.short_name(provider_type)}' ({provider_type}) {problem}")
+        elif field in SECRET_FIELDS:
+            target.secret(field, item[field], config_key, cr_field_token(field))
         else:
-            config[target] = item[field]
+            target.config[config_key] = item[field]
     for key, selector in sorted((item.get("secretRefs") or {}).items()):
         if key not in info["fields"] and not info["extra_keys_allowed"]:
             errors.add(
@@ -86,15 +97,40 @@ def build_entry(
                 f"{provider_type} has no config key '{key}'; valid keys: {', '.join(info['fields'])}",
             )
             continue
-        secret(f"secretRefs.{key}", selector, key, cr_field_token(key))
+        target.secret(f"secretRefs.{key}", selector, key, cr_field_token(key))
 
+
+def _check_provider_rules(item: dict[str, Any], provider_type: str, path: str, errors: ErrorList) -> None:
+    """Fields only some providers need or take: bedrock's region, azure's deployment name."""
     if provider_type == "remote::bedrock" and "region" not in item:
         errors.add(f"{path}.region", "required for bedrock; set the AWS region, e.g. us-east-1")
     deployment = item.get("deploymentName")
     if provider_type == "remote::azure" and not deployment:
         errors.add(f"{path}.deploymentName", "required for azure; set the Azure OpenAI deployment name")
     if deployment and provider_type != "remote::azure":
+        short = catalog.short_name(provider_type)
         errors.add(f"{path}.deploymentName", f"only azure takes deploymentName, not '{short}'; remove it")
+
+
+def build_entry(
+    cr_api: str, item: dict[str, Any], path: str, list_form: bool, distro_dir: str, errors: ErrorList
+) -> ProviderEntry | None:
+    """Resolve one CR provider against the catalog; report every problem it has."""
+    api = config_api(cr_api)
+    provider_type = _resolve_type(cr_api, api, item, path, errors)
+    if provider_type is None:
+        return None
+    if list_form and "id" not in item:
+        errors.add(f"{path}.id", "required in list form; give each entry a unique id")
+    explicit_id = "id" in item
+    provider_id = item.get("id") or catalog.short_name(provider_type)
+    info = catalog.provider_info(api, provider_type)
+    config = copy.deepcopy(item.get("config") or {})
+    _check_config_keys(provider_type, info, config, path, errors)
+    fill_required_defaults(config, info, distro_dir)
+    writer = _ConfigWriter(api, provider_id if explicit_id else None, path, config)
+    _map_fields(item, provider_type, info, writer, errors)
+    _check_provider_rules(item, provider_type, path, errors)
     for key in sorted(set(info["required"]) - set(config)):
         errors.add(f"{path}.config.{key}", f"required by {provider_type}; add it under config")
     return ProviderEntry(
@@ -105,8 +141,8 @@ def build_entry(
         explicit_id=explicit_id,
         provider_type=provider_type,
         config=config,
-        secret_refs=tuple(secret_refs),
-        deployment_name=deployment,
+        secret_refs=tuple(writer.secret_refs),
+        deployment_name=item.get("deploymentName"),
     )
 
 

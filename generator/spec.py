@@ -7,6 +7,7 @@ checks many of the same rules, but it can be skipped or loosened, so the hook ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -94,24 +95,29 @@ def _check_providers(server: dict[str, Any], errors: ErrorList) -> tuple[Provide
     return tuple(entries)
 
 
-def _check_exclusions(server: dict[str, Any], errors: ErrorList) -> None:
-    generated_only = ["providers", "resources", "disabled", "configStorage"]
+GENERATED_ONLY = ("providers", "resources", "disabled", "configStorage")
+
+
+def _generated_only_fields(server: dict[str, Any], errors: ErrorList) -> None:
+    """Fields that shape the generated config mean nothing with userConfig or distribution.image."""
     if "userConfig" in server:
-        for field in generated_only:
-            if field in server:
-                errors.add(
-                    f"spec.server.{field}",
-                    "applies to the generated config only and cannot be combined with "
-                    "spec.server.userConfig; put it in your config.yaml or remove userConfig",
-                )
+        problem = (
+            "applies to the generated config only and cannot be combined with "
+            "spec.server.userConfig; put it in your config.yaml or remove userConfig"
+        )
     elif "image" in server["distribution"]:
-        for field in generated_only:
-            if field in server:
-                errors.add(
-                    f"spec.server.{field}",
-                    "spec.server.distribution.image has no known base config to generate from; "
-                    "use distribution.name, or supply the whole config with spec.server.userConfig",
-                )
+        problem = (
+            "spec.server.distribution.image has no known base config to generate from; "
+            "use distribution.name, or supply the whole config with spec.server.userConfig"
+        )
+    else:
+        return
+    for field in GENERATED_ONLY:
+        if field in server:
+            errors.add(f"spec.server.{field}", problem)
+
+
+def _known_distribution(server: dict[str, Any], errors: ErrorList) -> None:
     name = server["distribution"].get("name")
     if name is not None and name not in registry.distribution_names():
         errors.add(
@@ -119,6 +125,9 @@ def _check_exclusions(server: dict[str, Any], errors: ErrorList) -> None:
             f"unknown distribution '{name}'; valid names: {', '.join(registry.distribution_names())} "
             "(or give distribution.image with userConfig)",
         )
+
+
+def _disabled_not_configured(server: dict[str, Any], errors: ErrorList) -> None:
     configured = set((server.get("providers") or {}).keys())
     for index, api in enumerate(server.get("disabled") or []):
         if api in configured:
@@ -126,26 +135,50 @@ def _check_exclusions(server: dict[str, Any], errors: ErrorList) -> None:
                 f"spec.server.disabled[{index}]",
                 f"'{api}' is both configured under spec.server.providers and disabled; remove one",
             )
+
+
+def _postgres_has_connection(server: dict[str, Any], errors: ErrorList) -> None:
     storage = server.get("configStorage") or {}
     if storage.get("type") == "postgres" and "connectionString" not in storage:
         errors.add(
             "spec.server.configStorage.connectionString",
             "required for postgres; reference a Secret key holding postgresql://user:password@host:port/db",
         )
+
+
+def _tls_has_secret(server: dict[str, Any], errors: ErrorList) -> None:
     tls = server.get("serverTLS")
     if tls and tls.get("enabled") and not tls.get("secretName"):
         errors.add(
             "spec.server.serverTLS.secretName", "required when serverTLS is enabled; name a kubernetes.io/tls Secret"
         )
+
+
+def _one_port(server: dict[str, Any], errors: ErrorList) -> None:
     container_port = server["containerSpec"].get("port")
     if container_port and "port" in server and container_port != server["port"]:
         errors.add(
             "spec.server.containerSpec.port",
             f"differs from spec.server.port ({server['port']}); set only spec.server.port",
         )
+
+
+def _autoscaling_range(server: dict[str, Any], errors: ErrorList) -> None:
     autoscaling = server.get("autoscaling") or {}
     if autoscaling.get("minReplicas", 1) > autoscaling.get("maxReplicas", 1 << 30):
         errors.add("spec.server.autoscaling.minReplicas", "must not exceed maxReplicas")
+
+
+# Rules over several fields of spec.server (the schema checks each field alone).
+SERVER_RULES: tuple[Callable[[dict[str, Any], ErrorList], None], ...] = (
+    _generated_only_fields,
+    _known_distribution,
+    _disabled_not_configured,
+    _postgres_has_connection,
+    _tls_has_secret,
+    _one_port,
+    _autoscaling_range,
+)
 
 
 def _storage_refs(server: dict[str, Any]) -> list[SecretRef]:
@@ -224,7 +257,8 @@ def parse_spec(llsd: Any) -> Spec:
         errors.add("spec", "must be an object")
         raise SpecError(errors.items)
     server = raw["server"]
-    _check_exclusions(server, errors)
+    for rule in SERVER_RULES:
+        rule(server, errors)
     entries = _check_providers(server, errors)
     external = parse_external(server, entries, errors)
     refs = [ref for entry in entries for ref in entry.secret_refs] + _storage_refs(server)
