@@ -1,7 +1,8 @@
 """`spec.server.resources`: models and shields registered in 0.7 form, tools checked.
 
 llama-stack serves a model as `<provider_id>/<provider_model_id>`. A bare model name goes to the
-CR's first inference provider; shields to the first safety provider. Tool groups are not
+CR's first inference provider; shields to the first safety provider; the first embedding model
+becomes the vector stores' default embedding model. Tool groups are not
 registered in 0.7: the server registers one for each tool_runtime provider that serves it, so a
 tool is only checked against the providers of the final config.
 """
@@ -119,6 +120,29 @@ def _register_models(config: dict[str, Any], spec: Spec, errors: ErrorList) -> l
     return registered
 
 
+def _default_embedding_model(config: dict[str, Any], models: list[dict[str, Any]]) -> None:
+    """The CR's first embedding model becomes `vector_stores.default_embedding_model`.
+
+    A vector store created without naming a model uses this default. The bases name their own
+    (starter: sentence-transformers' nomic model, fetched from the Hugging Face hub on first
+    use), so without this a user who declared an embedding model gets a vector store that never
+    embeds anything in an air-gapped cluster. Rule for several embedding models: the first one
+    in `resources.models` order is the default; the others stay registered and can be named per
+    vector store. Only where the config has a vector_io provider (elsewhere there is no store).
+    """
+    if not config.get("providers", {}).get("vector_io"):
+        return
+    model = next((m for m in models if m["model_type"] == "embedding"), None)
+    if model is None:
+        return
+    stores = config.setdefault("vector_stores", {})
+    stores["default_embedding_model"] = {
+        "provider_id": model["provider_id"],
+        "model_id": model["provider_model_id"],  # llama-stack serves it as <provider_id>/<model_id>
+        "embedding_dimensions": model["metadata"]["embedding_dimension"],
+    }
+
+
 def _register_shields(
     config: dict[str, Any], spec: Spec, models: list[dict[str, Any]], errors: ErrorList
 ) -> list[dict[str, Any]]:
@@ -195,6 +219,7 @@ def apply_resources(draft: Draft) -> None:
     shields = _register_shields(config, spec, models, errors)
     if models:
         _upsert_all(resources.setdefault("models", []), "model_id", models)
+        _default_embedding_model(config, models)
     if shields:
         _upsert_all(resources.setdefault("shields", []), "shield_id", shields)
     if shields:  # the default shield must be one that is registered

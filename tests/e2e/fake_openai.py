@@ -9,11 +9,26 @@ Endpoints (all answers are deterministic, so tests can compare exact values):
 - ``GET  /v1/models``            the configured model ids (default ``fake-llm``, ``fake-llm-2``,
                                  ``fake-embed``; llama-stack lists ``*embed*`` ids as embedding models)
 - ``POST /v1/chat/completions``  reply ``REPLY`` ("pong"); ``"stream": true`` answers with SSE chunks
-                                 and ``data: [DONE]`` (plus a usage chunk when asked for)
+                                 and ``data: [DONE]`` (plus a usage chunk when asked for). Two
+                                 deterministic behaviours a real model would show:
+                                 * **a llama-guard verdict**: a prompt in llama-guard's format
+                                   ("Task: Check if there is unsafe content ...") is answered
+                                   ``unsafe\nS1`` when its conversation contains ``UNSAFE_MARKER``,
+                                   else ``safe``;
+                                 * **a tool call**: when the request offers function tools, no tool
+                                   result is in the conversation yet, and the last user message
+                                   names one of the tools, the answer calls that tool with
+                                   ``{"query": <the user message>}`` (finish_reason ``tool_calls``)
 - ``POST /v1/completions``       text ``REPLY``
-- ``POST /v1/embeddings``        one vector of ``dimension`` floats per input, derived from the
-                                 text's sha256; ``"encoding_format": "base64"`` (the openai client's
-                                 default) gives little-endian float32 in base64
+- ``POST /v1/embeddings``        one unit vector of ``dimension`` floats per input: a hashed bag of
+                                 words (each word, lower-cased, minus a few stop words, adds ±1 at
+                                 a position taken from its sha256), so texts sharing words are
+                                 close and ranking by cosine similarity is meaningful;
+                                 ``"encoding_format": "base64"`` (the openai client's default)
+                                 gives little-endian float32 in base64
+- ``GET  /ml/v1/foundation_model_specs``  watsonx.ai's model catalogue (the watsonx provider reads
+                                 it at startup from its ``base_url``): the configured models,
+                                 ``*embed*`` ones with an ``embedding`` function
 - ``GET  /health``, ``/v1/health``  200 (vLLM's unauthenticated health endpoint)
 
 Every request is recorded (method, path, lower-cased headers, parsed JSON body) in ``requests``.
@@ -26,6 +41,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
+import re
 import ssl
 import struct
 import threading
@@ -37,6 +54,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 REPLY = "pong"
+# A prompt containing this is "unsafe" to the fake's llama-guard verdict (category S1).
+UNSAFE_MARKER = "[unsafe-test-marker]"
+GUARD_TASK = "Task: Check if there is unsafe content"
+STOP_WORDS = frozenset(
+    re.findall(r"\w+", "a an and are as at be by for from how in is it of on or that the this to what which with")
+)
 DEFAULT_MODELS = ("fake-llm", "fake-llm-2", "fake-embed")
 EMBEDDING_DIMENSION = 384
 CREATED = 1_700_000_000  # fixed timestamp: answers are byte-for-byte reproducible
@@ -57,14 +80,58 @@ class RecordedRequest:
 
 
 def embedding_for(text: str, dimension: int = EMBEDDING_DIMENSION) -> list[float]:
-    """A deterministic unit-ish vector for `text`: tests can recompute it to check a round trip."""
-    out: list[float] = []
-    counter = 0
-    while len(out) < dimension:
-        digest = hashlib.sha256(f"{counter}:{text}".encode()).digest()
-        out.extend((b - 127.5) / 127.5 for b in digest)
-        counter += 1
-    return [round(v, 6) for v in out[:dimension]]
+    """A hashed bag of words, normalised: texts that share words get a high cosine similarity.
+
+    Deterministic, so tests can recompute it; a text without words maps to the first axis.
+    """
+    vector = [0.0] * dimension
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if word in STOP_WORDS:
+            continue
+        digest = hashlib.sha256(word.encode()).digest()
+        vector[int.from_bytes(digest[:4], "little") % dimension] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    if norm == 0:
+        return [1.0] + [0.0] * (dimension - 1)
+    return [round(v / norm, 6) for v in vector]
+
+
+def message_text(content: Any) -> str:
+    """The text of a chat message's content: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def guard_verdict(prompt: str) -> str | None:
+    """llama-guard's answer to a prompt in its format, or None when `prompt` is not one."""
+    if not prompt.startswith(GUARD_TASK):
+        return None
+    conversation = prompt.split("<BEGIN CONVERSATION>", 1)[-1].split("<END CONVERSATION>", 1)[0]
+    return "unsafe\nS1" if UNSAFE_MARKER in conversation else "safe"
+
+
+def tool_call_for(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The tool call a cooperative model makes: a tool offered and named in the last user message,
+    before any tool result came back (see the module docstring)."""
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    if any(m.get("role") == "tool" for m in messages):
+        return None
+    users = [message_text(m.get("content")) for m in messages if m.get("role") == "user"]
+    if not users:
+        return None
+    names = [
+        t["function"]["name"]
+        for t in body.get("tools") or []
+        if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("function"), dict)
+    ]
+    named = next((n for n in names if n in users[-1]), None)
+    if named is None:
+        return None
+    arguments = json.dumps({"query": users[-1]})
+    return {"index": 0, "id": "call_fake_0", "type": "function", "function": {"name": named, "arguments": arguments}}
 
 
 @dataclass
@@ -182,6 +249,7 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 ("POST", "/v1/chat/completions"): self._chat,
                 ("POST", "/v1/completions"): self._completions,
                 ("POST", "/v1/embeddings"): self._embeddings,
+                ("GET", "/ml/v1/foundation_model_specs"): self._watsonx_specs,
             }.get((method, path))
             if route is None:
                 self._send_json(404, {"error": {"message": f"no route {method} {path}", "type": "not_found"}})
@@ -202,15 +270,44 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             data = [{"id": m, "object": "model", "created": CREATED, "owned_by": "fake"} for m in fake.models]
             self._send_json(200, {"object": "list", "data": data})
 
+        def _watsonx_specs(self, _body: dict[str, Any]) -> None:
+            resources = [
+                {
+                    "model_id": m,
+                    "functions": [{"id": "embedding"}] if "embed" in m else [{"id": "text_chat"}],
+                    "model_limits": {"embedding_dimension": fake.dimension, "max_sequence_length": 4096}
+                    if "embed" in m
+                    else {"max_sequence_length": 4096},
+                }
+                for m in fake.models
+            ]
+            self._send_json(200, {"total_count": len(resources), "resources": resources})
+
         def _usage(self, body: dict[str, Any]) -> dict[str, int]:
             prompt = len(json.dumps(body.get("messages") or body.get("prompt") or "").split())
             return {"prompt_tokens": prompt, "completion_tokens": 1, "total_tokens": prompt + 1}
 
+        def _answer(self, body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+            """(text, tool call) for a chat request: a guard verdict, a tool call or the reply."""
+            messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+            last = message_text(messages[-1].get("content")) if messages else ""
+            verdict = guard_verdict(last)
+            if verdict is not None:
+                return verdict, None
+            call = tool_call_for(body)
+            if call is not None:
+                return None, call
+            return fake.reply, None
+
         def _chat(self, body: dict[str, Any]) -> None:
             model = str(body.get("model", ""))
+            text, call = self._answer(body)
             if body.get("stream"):
-                self._stream_chat(body, model)
+                self._stream_chat(body, model, text, call)
                 return
+            message: dict[str, Any] = {"role": "assistant", "content": text}
+            if call is not None:
+                message["tool_calls"] = [{k: v for k, v in call.items() if k != "index"}]
             self._send_json(
                 200,
                 {
@@ -221,8 +318,8 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": fake.reply},
-                            "finish_reason": "stop",
+                            "message": message,
+                            "finish_reason": "tool_calls" if call else "stop",
                             "logprobs": None,
                         }
                     ],
@@ -230,7 +327,7 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 },
             )
 
-        def _stream_chat(self, body: dict[str, Any], model: str) -> None:
+        def _stream_chat(self, body: dict[str, Any], model: str, text: str | None, call: dict[str, Any] | None) -> None:
             def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
                 return {
                     "id": "chatcmpl-fake",
@@ -240,11 +337,11 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
                 }
 
-            events: list[dict[str, Any]] = [
-                chunk({"role": "assistant", "content": ""}, None),
-                chunk({"content": fake.reply}, None),
-                chunk({}, "stop"),
-            ]
+            events: list[dict[str, Any]] = [chunk({"role": "assistant", "content": ""}, None)]
+            if call is not None:
+                events += [chunk({"tool_calls": [call]}, None), chunk({}, "tool_calls")]
+            else:
+                events += [chunk({"content": text}, None), chunk({}, "stop")]
             if (body.get("stream_options") or {}).get("include_usage"):
                 events.append({**chunk({}, None), "choices": [], "usage": self._usage(body)})
             self.send_response(200)

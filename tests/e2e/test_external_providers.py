@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.external_provider.build import build_image_dir
-from tests.e2e.fake_openai import FakeOpenAI
+from tests.e2e.fake_openai import REPLY, FakeOpenAI, message_text
 from tests.e2e.hookcall import child, condition, key_ref, listing, llsd, post_sync, secret, sync
 from tests.e2e.podrunner import Pod, PodFailed, run_hook_pod
+from tests.e2e.stackclient import stack_client
 
 pytestmark = pytest.mark.boot
 
@@ -65,7 +66,7 @@ def by_id(pod: Pod) -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def external_pod(image_dir: Path) -> Iterator[tuple[dict[str, Any], Pod]]:
+def external_pod(image_dir: Path) -> Iterator[tuple[dict[str, Any], Pod, FakeOpenAI]]:
     """One pod for both cases: `echo` is new (additive); `file-search` is the id of the nvidia
     base's tool_runtime provider in the generated config (override)."""
     with ExitStack() as stack:
@@ -73,16 +74,16 @@ def external_pod(image_dir: Path) -> Iterator[tuple[dict[str, Any], Pod]]:
         external = {
             "toolRuntime": [
                 {"providerId": "echo", "image": IMAGE, "config": {"prefix": "hi"}},
-                {"providerId": "file-search", "image": IMAGE},
+                {"providerId": "file-search", "image": IMAGE, "config": {"prefix": "fs"}},
             ]
         }
         request, response = sync(cr(upstream, external), SECRETS)
         pod = stack.enter_context(run_hook_pod(response, request, image_files={IMAGE: {"/lls-provider": image_dir}}))
-        yield response, pod
+        yield response, pod, upstream
 
 
-def test_external_provider_is_installed_merged_and_served(external_pod: tuple[dict[str, Any], Pod]) -> None:
-    response, pod = external_pod
+def test_external_provider_is_installed_merged_and_served(external_pod: tuple[dict[str, Any], Pod, FakeOpenAI]) -> None:
+    response, pod, _ = external_pod
     spec = child(response, "Deployment")[0]["spec"]["template"]["spec"]
     assert [c["name"] for c in spec["initContainers"]] == [
         "install-provider-echo",
@@ -104,9 +105,9 @@ def test_external_provider_is_installed_merged_and_served(external_pod: tuple[di
 
 
 def test_external_provider_overrides_a_generated_provider_with_a_warning(
-    external_pod: tuple[dict[str, Any], Pod],
+    external_pod: tuple[dict[str, Any], Pod, FakeOpenAI],
 ) -> None:
-    response, pod = external_pod
+    response, pod, _ = external_pod
     (file_search,) = by_id(pod)["file-search"]
     assert file_search["provider_type"] == "remote::llsd-echo", "the external provider must replace the base one"
     assert file_search["api"] == "tool_runtime"
@@ -114,6 +115,36 @@ def test_external_provider_overrides_a_generated_provider_with_a_warning(
     assert any("file-search" in w and "overrides" in w for w in warnings), warnings
     merge_log = (pod.root / "init-merge-config.log").read_text()
     assert "External provider 'file-search' overrides base provider" in merge_log
+
+
+@pytest.mark.use
+def test_the_external_provider_answers_a_request_routed_to_it(
+    external_pod: tuple[dict[str, Any], Pod, FakeOpenAI],
+) -> None:
+    """Not only listed: a Responses call with the web_search tool reaches the echo provider
+    (it serves builtin::websearch), whose answer, made with the CR's `prefix`, goes back upstream.
+
+    The user's client is the real llama-stack-client; the fake model calls the tool it is offered
+    and named in the prompt (tests/e2e/fake_openai.py).
+    """
+    _, pod, upstream = external_pod
+    groups = {t["toolgroup_id"]: t["name"] for t in listing(pod.get("/v1/tools").json())}
+    assert groups.get("builtin::websearch") == "web_search", groups
+    # Both external entries serve the group; the server gives it to the first of the config's
+    # tool_runtime list: `file-search`, which replaced the base's entry in place (prefix "fs").
+    serving = next(p for p in listing(pod.get("/v1/providers").json()) if p["provider_type"] == "remote::llsd-echo")
+    assert (serving["provider_id"], serving["config"]) == ("file-search", {"prefix": "fs"})
+    upstream.clear()
+    question = "Use web_search: how warm is llama wool"
+    answer = stack_client(pod).responses.create(model="vllm/fake-llm", input=question, tools=[{"type": "web_search"}])
+
+    first, second = upstream.requests_to("/v1/chat/completions", "POST")
+    assert [t["function"]["name"] for t in first.body["tools"]] == ["web_search"]
+    tool_results = [message_text(m.get("content")) for m in second.body["messages"] if m["role"] == "tool"]
+    assert tool_results == [f"fs: {question}"], "the external provider's answer (with the CR's prefix) went upstream"
+    (call,) = [item for item in answer.output if item.type == "web_search_call"]
+    assert call.status == "completed", answer.output
+    assert answer.output_text == REPLY
 
 
 def test_api_mismatch_fails_the_merge_and_the_pod_never_starts(image_dir: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.fake_openai import REPLY, FakeOpenAI, embedding_for, wait_for
+from tests.e2e.fake_openai import REPLY, UNSAFE_MARKER, FakeOpenAI, embedding_for, wait_for
 from tests.e2e.podrunner import (
     REDACTED,
     ObjectStore,
@@ -228,6 +228,61 @@ def test_fake_upstream_answers_openai_calls_and_records_them(fake_upstream: Fake
     assert chat[0].body["messages"][0]["content"] == "ping"
     assert chat[1].authorization is None
     assert [r.path for r in fake_upstream.requests][:2] == ["/v1/models", "/v1/chat/completions"]
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))  # the fake's vectors are unit vectors
+
+
+def test_fake_embeddings_rank_texts_that_share_words_first() -> None:
+    """The RAG scenario relies on it: a query is closest to the chunk that shares its words."""
+    query = embedding_for("Which city hosts the aurora observatory?")
+    chunks = {
+        "aurora": embedding_for("The aurora observatory is in the city of Tromso, far north."),
+        "bread": embedding_for("Sourdough bread needs flour, water, salt and a starter."),
+        "rocket": embedding_for("The rocket engine burns liquid oxygen and kerosene."),
+    }
+    ranked = sorted(chunks, key=lambda k: _cosine(query, chunks[k]), reverse=True)
+    assert ranked[0] == "aurora"
+    assert _cosine(query, chunks["aurora"]) > 0.3 > max(abs(_cosine(query, chunks[k])) for k in ("bread", "rocket"))
+    assert embedding_for("Aurora, observatory!") == embedding_for("the aurora observatory"), "words, not bytes"
+
+
+def _guard_prompt(text: str) -> str:
+    """The shape of llama-stack's llama-guard prompt (categories, then the conversation)."""
+    return (
+        "Task: Check if there is unsafe content in 'User' messages in conversations according our safety "
+        f"policy with the below categories.\n\n<BEGIN UNSAFE CONTENT CATEGORIES>\nS1: Violent Crimes.\n"
+        f"<END UNSAFE CONTENT CATEGORIES>\n\n<BEGIN CONVERSATION>\n\nUser: {text}\n\n<END CONVERSATION>\n"
+    )
+
+
+def test_fake_upstream_gives_a_guard_verdict_and_calls_a_named_tool(fake_upstream: FakeOpenAI) -> None:
+    url = f"{fake_upstream.base_url}/chat/completions"
+
+    def say(messages: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return json.loads(_call(url, {"model": "fake-llm", "messages": messages, **extra})[1])["choices"][0]
+
+    unsafe = say([{"role": "user", "content": _guard_prompt(f"tell me {UNSAFE_MARKER} things")}])
+    assert unsafe["message"]["content"] == "unsafe\nS1"
+    assert say([{"role": "user", "content": _guard_prompt("what is the weather")}])["message"]["content"] == "safe"
+
+    tools = [{"type": "function", "function": {"name": "file_search", "parameters": {"type": "object"}}}]
+    question = {"role": "user", "content": [{"type": "text", "text": "use file_search: aurora city?"}]}
+    called = say([question], tools=tools)
+    assert called["finish_reason"] == "tool_calls"
+    (call,) = called["message"]["tool_calls"]
+    assert call["function"]["name"] == "file_search"
+    assert json.loads(call["function"]["arguments"]) == {"query": "use file_search: aurora city?"}
+    result = {"role": "tool", "tool_call_id": call["id"], "content": "Tromso"}
+    assert say([question, called["message"], result], tools=tools)["message"]["content"] == REPLY
+    assert say([{"role": "user", "content": "no tool named"}], tools=tools)["message"]["content"] == REPLY
+
+    _, body = _call(url, {"model": "fake-llm", "messages": [question], "tools": tools, "stream": True})
+    chunks = [json.loads(line[6:]) for line in body.decode().splitlines() if line.startswith("data: {")]
+    streamed = [d for c in chunks for d in c["choices"][0]["delta"].get("tool_calls") or []]
+    assert [d["function"]["name"] for d in streamed] == ["file_search"]
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
 def test_fake_upstream_rejects_a_wrong_key_when_it_checks_keys() -> None:

@@ -117,6 +117,24 @@ CASES: dict[str, dict[str, Any]] = {
         }
     ),
     "disable-vector-io": llsd({"providers": {"inference": VLLM}, "disabled": ["vectorIo", "files"]}),
+    # RAG with the user's own embedding models: the first one becomes the vector stores' default.
+    "rag-embedding-default": llsd(
+        {
+            "distribution": {"name": "starter"},
+            "providers": {"inference": VLLM},
+            "resources": {
+                "models": [
+                    "llama-3",
+                    {
+                        "name": "embed-small",
+                        "providerModelId": "acme/embed-small",
+                        "metadata": {"embeddingDimension": 64},
+                    },
+                    {"name": "embed-large", "metadata": {"embeddingDimension": 1024}},
+                ]
+            },
+        }
+    ),
     "nvidia-boot": llsd(
         {"distribution": {"name": "nvidia"}, "providers": {"inference": VLLM}, "resources": {"models": ["fake-llm"]}}
     ),

@@ -218,6 +218,43 @@ def test_embedding_and_context_metadata():
     assert models[2]["metadata"] == {"embedding_dimension": 768}
 
 
+def test_the_first_embedding_model_of_the_cr_is_the_vector_stores_default():
+    config = config_of(CASES["rag-embedding-default"])
+    stores = config["vector_stores"]
+    assert stores["default_embedding_model"] == {
+        "provider_id": "vllm",
+        "model_id": "acme/embed-small",  # served as vllm/acme/embed-small
+        "embedding_dimensions": 64,
+    }
+    base = config_of(CASES["issue-example"])["vector_stores"]  # the starter's, no embedding model in the CR
+    assert base["default_embedding_model"]["provider_id"] == "sentence-transformers"
+    assert {k: v for k, v in stores.items() if k != "default_embedding_model"} == {
+        k: v for k, v in base.items() if k != "default_embedding_model"
+    }, "only the embedding default changes"
+
+
+def test_embedding_default_is_added_where_the_base_has_none_and_left_out_without_vector_io():
+    embed = {"name": "e5", "metadata": {"embeddingDimension": 384}}
+    nvidia = config_of(
+        llsd({"distribution": {"name": "nvidia"}, "providers": {"inference": VLLM}, "resources": {"models": [embed]}})
+    )
+    assert "vector_stores" not in config_of(CASES["nvidia-boot"])
+    assert nvidia["vector_stores"] == {
+        "default_embedding_model": {"provider_id": "vllm", "model_id": "e5", "embedding_dimensions": 384}
+    }
+    no_vectors = config_of(
+        llsd(
+            {
+                "distribution": {"name": "nvidia"},
+                "providers": {"inference": VLLM},
+                "resources": {"models": [embed]},
+                "disabled": ["vectorIo", "files"],
+            }
+        )
+    )
+    assert "vector_stores" not in no_vectors
+
+
 def test_bedrock_region_and_azure_deployment_become_a_default_model():
     config = config_of(CASES["bedrock-azure"])
     assert by_id(config, "inference", "aws")["config"]["region_name"] == "us-east-1"

@@ -11,5 +11,8 @@ def get_provider_spec() -> RemoteProviderSpec:
         module="llsd_echo_tool",
         config_class="llsd_echo_tool.config.EchoToolConfig",
         pip_packages=[],
-        description="Echoes its input (llsd-hook E2E test provider).",
+        # The group whose `web_search` tool the Responses API calls: the server registers it for
+        # this provider at startup, so a request with a web_search tool is routed here.
+        toolgroup_id="builtin::websearch",
+        description="Answers web_search with '<prefix>: <query>' (llsd-hook E2E test provider).",
     )

@@ -30,10 +30,20 @@ class EchoToolRuntime(ToolGroupsProtocolPrivate, ToolRuntime):
         self, tool_group_id: str | None = None, mcp_endpoint: URL | None = None, authorization: str | None = None
     ) -> ListToolDefsResponse:
         return ListToolDefsResponse(
-            data=[ToolDef(name="echo", description="Echo the text back", input_schema={"type": "object"})]
+            data=[
+                ToolDef(
+                    name="web_search",
+                    description="Search (answers with the query echoed back)",
+                    input_schema={
+                        "type": "object",
+                        "properties": {"query": {"type": "string", "description": "what to search for"}},
+                        "required": ["query"],
+                    },
+                )
+            ]
         )
 
     async def invoke_tool(
         self, tool_name: str, kwargs: dict[str, Any], authorization: str | None = None
     ) -> ToolInvocationResult:
-        return ToolInvocationResult(content=f"{self.config.prefix}: {kwargs.get('text', '')}")
+        return ToolInvocationResult(content=f"{self.config.prefix}: {kwargs.get('query', '')}")
