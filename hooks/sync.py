@@ -30,7 +30,13 @@ from generator.naming import ingress_name
 from hooks.children import build_children
 from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
-from hooks.children.deployment import PodPlan, config_map_in_use, config_maps_mounted, rolled_out
+from hooks.children.deployment import (
+    PodPlan,
+    config_map_in_use,
+    config_maps_mounted,
+    observed_replicas,
+    rolled_out,
+)
 from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.firewall import as_applied, check
 from hooks.related import Related
@@ -174,6 +180,7 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
         plan = PodPlan(image=image, command=result.command, secret_env=result.env, config_map=config_map)
     plan = replace(
         plan,
+        observed_replicas=observed_replicas(_observed_deployment(request)),
         has_ca_bundle=ca_child is not None,
         model_hub_offline=settings.model_hub_offline,
         content_hash=content_hash({str(i): h for i, h in enumerate(hashes) if h}) if any(hashes) else None,

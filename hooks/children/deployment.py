@@ -1,6 +1,6 @@
 """The llama-stack Deployment, as upstream builds it (names, env order, volumes) plus:
 readiness and liveness probes, a content-hash annotation for user config and CA bundle changes,
-`Recreate` with a PVC, no `spec.replicas` under an HPA, no service-account token.
+`Recreate` with a PVC, the observed replica count under an HPA, no service-account token.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from generator.layout import (
 )
 from generator.naming import ca_bundle_name, deployment_name, pvc_name, service_account_name
 from hooks.children.external_init import install_command, merge_command
+from hooks.children.hpa import min_replicas
 from hooks.children.labels import metadata, selector_labels
 
 CONFIG_HASH_ANNOTATION = "llamastack.io/config-hash"
@@ -48,6 +49,7 @@ class PodPlan:
     has_ca_bundle: bool = False
     content_hash: str | None = None  # of user config / CA bundle data: edits roll the pods
     model_hub_offline: bool = False  # the installation is air-gapped
+    observed_replicas: int | None = None  # the running Deployment's spec.replicas (an HPA's choice)
 
 
 def _env(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
@@ -215,8 +217,11 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
         "selector": {"matchLabels": selector_labels(spec.name)},
         "template": {"metadata": template_metadata, "spec": pod_spec},
     }
-    if not spec.server.get("autoscaling"):  # an HPA owns the replica count
+    if not spec.server.get("autoscaling"):
         deployment_spec["replicas"] = spec.raw["replicas"]
+    else:  # the HPA owns the count: carry what runs (dropping the field would reset it to 1)
+        replicas = plan.observed_replicas
+        deployment_spec["replicas"] = min_replicas(spec) if replicas is None else replicas
     if spec.server.get("storage"):  # a ReadWriteOnce volume cannot be shared by old and new pods
         deployment_spec["strategy"] = {"type": "Recreate"}
     return {
@@ -245,6 +250,12 @@ def config_map_in_use(observed: dict[str, Any] | None) -> str | None:
 def config_maps_mounted(observed: dict[str, Any] | None) -> set[str]:
     """Every ConfigMap an observed Deployment's pod template mounts."""
     return {name for _, name in _configmap_volumes(observed)}
+
+
+def observed_replicas(observed: dict[str, Any] | None) -> int | None:
+    """The replica count an observed Deployment asks for, when it states a sane one."""
+    replicas = ((observed or {}).get("spec") or {}).get("replicas")
+    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 0 else None
 
 
 def rolled_out(observed: dict[str, Any] | None) -> bool:

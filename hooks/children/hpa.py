@@ -1,6 +1,8 @@
 """The HorizontalPodAutoscaler `<llsd>-hpa` (autoscaling/v2), only with `spec.server.autoscaling`.
 
-It owns the replica count then: the Deployment leaves out `spec.replicas` (see deployment.py).
+It owns the replica count then, and the Deployment carries whatever count it observes (see
+deployment.py): leaving `spec.replicas` out would make Metacontroller's 3-way merge remove it and
+the API server default it to 1 until the HPA reacts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ def _metric(resource: str, utilization: int) -> dict[str, Any]:
     }
 
 
+def min_replicas(spec: Spec) -> int:
+    """The HPA's floor: never below the CR's `replicas`, so turning autoscaling on scales nothing down."""
+    return max(1, spec.raw["replicas"], (spec.server.get("autoscaling") or {}).get("minReplicas", 1))
+
+
 def horizontal_pod_autoscaler(spec: Spec) -> dict[str, Any] | None:
     scaling = spec.server.get("autoscaling")
     if not scaling:
@@ -34,7 +41,7 @@ def horizontal_pod_autoscaler(spec: Spec) -> dict[str, Any] | None:
         "metadata": metadata(hpa_name(spec.name), spec.namespace, spec.name),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
-            "minReplicas": max(1, spec.raw["replicas"], scaling.get("minReplicas", 1)),
+            "minReplicas": min_replicas(spec),
             "maxReplicas": scaling["maxReplicas"],
             "metrics": metrics or [_metric("cpu", 80)],
         },

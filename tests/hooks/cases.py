@@ -161,6 +161,17 @@ def _rollout(finished: bool, stuck: bool = False) -> dict[str, Any]:
     return observed
 
 
+def _hpa_scaled() -> dict[str, Any]:
+    """Autoscaling on, and the HPA has scaled the running Deployment to 5: the answer keeps 5."""
+    parent = llsd({"providers": {"inference": VLLM}, "autoscaling": {"maxReplicas": 8}}, replicas=3)
+    first = answer(sync_request(parent, [VLLM_SECRET]))
+    observed = sync_request(with_status(parent, first), [VLLM_SECRET], first["children"])
+    deployment = next(iter(observed["children"]["Deployment.apps/v1"].values()))
+    deployment["spec"]["replicas"] = 5
+    deployment["status"].update(replicas=5, readyReplicas=5, availableReplicas=5, updatedReplicas=5)
+    return observed
+
+
 def _invalid_running() -> dict[str, Any]:
     """A running instance whose spec turns invalid: nothing may be deleted."""
     running = _minimal_running()
@@ -276,6 +287,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         ),
         [VLLM_SECRET],
     ),
+    "hpa-scaled": _hpa_scaled,
     "server-tls": lambda: sync_request(
         llsd({"providers": {"inference": VLLM}, "serverTLS": {"secretName": "demo-tls"}, "port": 8443}),
         [VLLM_SECRET, canary_secret("demo-tls", "tls.crt", "tls.key")],
