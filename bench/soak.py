@@ -61,12 +61,15 @@ class HookServer:
         certfile: str | None = None,
         keyfile: str | None = None,
         start_timeout: float = 60.0,
+        threads: int | None = None,
     ) -> None:
         self.port = free_port()
         self.scheme = "https" if certfile else "http"
         self.cafile = certfile
         argv = [sys.executable, "-m", "hooks.cli", "serve", "--bind", f"127.0.0.1:{self.port}"]
         argv += ["--workers", str(workers)]
+        if threads is not None:
+            argv += ["--threads", str(threads)]
         if certfile and keyfile:
             argv += ["--certfile", certfile, "--keyfile", keyfile]
         self.log_lines = 0

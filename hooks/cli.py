@@ -104,9 +104,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Exec gunicorn: threaded workers keep connections alive; the app reads its settings from env."""
+    """Exec gunicorn: threaded workers keep connections alive; the app reads its settings from env.
+    hooks/gunicorn_conf.py sets up the metrics of every worker and the overload check."""
     argv = [
         "gunicorn",
+        "--config", "python:hooks.gunicorn_conf",
         "--bind", args.bind,
         "--workers", str(args.workers),
         "--worker-class", "gthread",

@@ -1,56 +1,72 @@
-"""Prometheus metrics of one worker process: sync/customize counts and latency by outcome.
+"""Prometheus metrics of the hook: one scrape accounts for every gunicorn worker.
 
-Per process on purpose: gunicorn workers share nothing, and Prometheus sums the series of all
-pods; the `pid` label keeps the workers of one pod apart.
+gunicorn workers share no memory and Prometheus scrapes a pod through one connection, which one
+worker answers. So the metrics use prometheus-client's multiprocess mode (gunicorn's documented
+pattern): each worker writes its samples to memory-mapped files in `PROMETHEUS_MULTIPROC_DIR`
+(set and emptied by hooks/gunicorn_conf.py when the server starts), and the worker that answers a
+scrape adds up the files of all workers, those that exited included (gunicorn's `child_exit`
+marks them dead; their counts stay). Without that variable (tests, a single process) the
+metrics are the process's own, with the standard process and Python metrics.
+
+Names (documented in docs/hooks.md):
+    llsd_hook_requests_total{hook, outcome, code}          requests answered
+    llsd_hook_request_duration_seconds{hook, outcome}      time to answer (histogram)
+    llsd_hook_workers                                      gunicorn workers running (live ones)
 """
 
 from __future__ import annotations
 
 import os
-import threading
-from collections import defaultdict
 
-BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from hooks.settings import MULTIPROC_ENV
+
+disable_created_metrics()  # `_created` series double every counter's output and say nothing here
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+REQUESTS = Counter(
+    "llsd_hook_requests",
+    "Hook requests answered, by hook (sync, customize), outcome and HTTP status code.",
+    ["hook", "outcome", "code"],
+)
+DURATION = Histogram(
+    "llsd_hook_request_duration_seconds",
+    "Time to answer a hook request, by hook and outcome.",
+    ["hook", "outcome"],
+    buckets=BUCKETS,
+)
+
+WORKERS = Gauge(
+    "llsd_hook_workers",
+    "gunicorn workers of this pod that are running (a worker that exited no longer counts).",
+    multiprocess_mode="livesum",
+)
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[tuple[str, str], int] = defaultdict(int)
-        self._sums: dict[tuple[str, str], float] = defaultdict(float)
-        self._buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
+def worker_started() -> None:
+    WORKERS.set(1)
 
-    def observe(self, hook: str, outcome: str, seconds: float) -> None:
-        key = (hook, outcome)
-        with self._lock:
-            self._counts[key] += 1
-            self._sums[key] += seconds
-            buckets = self._buckets[key]
-            for index, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    buckets[index] += 1
 
-    def render(self) -> str:
-        pid = os.getpid()
-        lines = [
-            "# HELP llsd_hook_requests_total Hook requests handled, by hook and outcome.",
-            "# TYPE llsd_hook_requests_total counter",
-        ]
-        with self._lock:
-            keys = sorted(self._counts)
-            for hook, outcome in keys:
-                labels = f'hook="{hook}",outcome="{outcome}",pid="{pid}"'
-                lines.append(f"llsd_hook_requests_total{{{labels}}} {self._counts[(hook, outcome)]}")
-            lines += [
-                "# HELP llsd_hook_request_duration_seconds Time to answer a hook request.",
-                "# TYPE llsd_hook_request_duration_seconds histogram",
-            ]
-            for hook, outcome in keys:
-                labels = f'hook="{hook}",outcome="{outcome}",pid="{pid}"'
-                for bound, count in zip(BUCKETS, self._buckets[(hook, outcome)], strict=True):
-                    lines.append(f'llsd_hook_request_duration_seconds_bucket{{{labels},le="{bound}"}} {count}')
-                total = self._counts[(hook, outcome)]
-                lines.append(f'llsd_hook_request_duration_seconds_bucket{{{labels},le="+Inf"}} {total}')
-                lines.append(f"llsd_hook_request_duration_seconds_sum{{{labels}}} {self._sums[(hook, outcome)]:.6f}")
-                lines.append(f"llsd_hook_request_duration_seconds_count{{{labels}}} {total}")
-        return "\n".join(lines) + "\n"
+def observe(hook: str, outcome: str, code: int, seconds: float) -> None:
+    REQUESTS.labels(hook, outcome, str(code)).inc()
+    DURATION.labels(hook, outcome).observe(seconds)
+
+
+def render() -> bytes:
+    """The text a scrape gets: every worker's samples in multiprocess mode, else this process's."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 
+# prometheus-client's multiprocess directory (hooks/metrics.py, hooks/gunicorn_conf.py).
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
 
 def _utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -35,8 +38,10 @@ class Settings:
     """`image_overrides` maps a distribution name to an image (upstream's image-overrides).
 
     `bearer_token`: when set, /sync and /customize require `Authorization: Bearer <token>`
-    (Metacontroller v4.16+ `webhook.authorization`). `clock` gives condition timestamps; tests
-    fix it so golden files are stable.
+    (Metacontroller v4.16+ `webhook.authorization`; compared as hooks/auth.py says).
+    `max_queue_seconds`: a request that waited longer than this for a thread is answered 429
+    with Retry-After (hooks/overload.py). `clock` gives condition timestamps; tests fix it so
+    golden files are stable.
     """
 
     image_overrides: dict[str, str] = field(default_factory=dict)
@@ -49,18 +54,23 @@ class Settings:
     # Air-gapped clusters: every llama-stack pod gets the model hubs' offline switches, so the
     # default embedding/reranker models load from the cache on the volume instead of a download.
     model_hub_offline: bool = False
+    max_queue_seconds: float = 2.0  # well under Metacontroller's default 10 s webhook timeout
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """LLSD_IMAGE_OVERRIDES (JSON object), LLSD_AUTH_TOKEN or LLSD_AUTH_TOKEN_FILE,
-        LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS, LLSD_ANSWER_CACHE_SECONDS, LLSD_MODEL_HUB_OFFLINE."""
+        LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS, LLSD_ANSWER_CACHE_SECONDS, LLSD_MODEL_HUB_OFFLINE,
+        LLSD_MAX_QUEUE_SECONDS.
+
+        The token is trimmed (a Secret or file written with a trailing newline), as Metacontroller
+        trims the value it sends."""
         env = dict(os.environ if env is None else env)
         overrides = json.loads(env.get("LLSD_IMAGE_OVERRIDES") or "{}")
         if not isinstance(overrides, dict) or not all(isinstance(v, str) for v in overrides.values()):
             raise ValueError("LLSD_IMAGE_OVERRIDES must be a JSON object of distribution name -> image")
-        token = env.get("LLSD_AUTH_TOKEN") or None
+        token = (env.get("LLSD_AUTH_TOKEN") or "").strip() or None
         if not token and env.get("LLSD_AUTH_TOKEN_FILE"):
             with open(env["LLSD_AUTH_TOKEN_FILE"], encoding="utf-8") as handle:
                 token = handle.read().strip() or None
@@ -71,4 +81,5 @@ class Settings:
             resync_seconds=float(env.get("LLSD_RESYNC_SECONDS") or 10.0),
             answer_cache_seconds=float(env.get("LLSD_ANSWER_CACHE_SECONDS") or cls.answer_cache_seconds),
             model_hub_offline=_flag(env, "LLSD_MODEL_HUB_OFFLINE"),
+            max_queue_seconds=float(env.get("LLSD_MAX_QUEUE_SECONDS") or cls.max_queue_seconds),
         )

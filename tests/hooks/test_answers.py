@@ -56,7 +56,7 @@ def test_the_token_is_checked_before_the_cache():
 
 def test_entries_expire_and_the_cache_is_bounded():
     cache = AnswerCache(seconds=0.05, size=2)
-    answer = CachedAnswer(b"{}", "ok", "ns/x")
+    answer = CachedAnswer(b"{}", "ok", "ns/x", '"tag"')
     cache.put(b"a", answer)
     assert cache.get(b"a") == answer
     time.sleep(0.06)

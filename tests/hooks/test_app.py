@@ -13,6 +13,7 @@ from hooks.app import create_app
 from hooks.settings import Settings
 from tests.hooks.cases import CANARY, MINIMAL, VLLM_SECRET, settings
 from tests.support.metacontroller import sync_request
+from tests.support.prometheus import sample_sum
 
 
 @pytest.fixture
@@ -65,6 +66,49 @@ def test_bearer_token_is_required_when_configured():
     assert client.get("/healthz").status_code == 200  # probes need no token
 
 
+@pytest.mark.parametrize(
+    ("configured", "header"),
+    [
+        ("s3cret-token", "bearer s3cret-token"),  # authorization.type typed in lower case is sent as typed
+        ("s3cret-token", "BEARER s3cret-token"),
+        ("s3cret-token\n", "Bearer s3cret-token"),  # LLSD_AUTH_TOKEN from a Secret with a trailing newline
+        ("  s3cret-token  ", "Bearer   s3cret-token "),
+    ],
+)
+def test_the_token_is_accepted_as_metacontroller_builds_the_header(configured, header):
+    """Metacontroller v4.17.2 sends `<authorization.type as typed> <trimmed Secret value>`."""
+    client = create_app(Settings(bearer_token=configured)).test_client()
+    request = sync_request(MINIMAL, [VLLM_SECRET])
+    assert client.post("/sync", json=request, headers={"Authorization": header}).status_code == 200
+    assert client.post("/customize", json=request, headers={"Authorization": header}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer s3cret-tokenX",
+        "Bearer s3cret",
+        "Basic s3cret-token",
+        "s3cret-token",
+        "Bearers3cret-token",
+        "Bearer",
+        "",
+    ],
+)
+def test_a_wrong_token_or_scheme_is_401(header):
+    client = create_app(Settings(bearer_token="s3cret-token\n")).test_client()
+    response = client.post("/sync", json=sync_request(MINIMAL, [VLLM_SECRET]), headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "missing or wrong bearer token"}
+
+
+def test_a_token_file_or_variable_with_a_trailing_newline_is_trimmed(tmp_path):
+    (tmp_path / "token").write_text("from-file\n")
+    assert Settings.from_env({"LLSD_AUTH_TOKEN_FILE": str(tmp_path / "token")}).bearer_token == "from-file"
+    assert Settings.from_env({"LLSD_AUTH_TOKEN": "from-env\n"}).bearer_token == "from-env"
+    assert Settings.from_env({"LLSD_AUTH_TOKEN": " \n"}).bearer_token is None
+
+
 def test_a_hook_fault_is_a_500_without_a_stack_trace(client, monkeypatch, caplog):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
@@ -77,13 +121,20 @@ def test_a_hook_fault_is_a_500_without_a_stack_trace(client, monkeypatch, caplog
     assert "boom" not in response.get_data(as_text=True)
 
 
-def test_metrics_count_syncs_by_outcome(client):
+def test_metrics_count_syncs_by_outcome_and_status(client):
+    def count(**labels: str) -> float:
+        return sample_sum(client.get("/metrics").get_data(as_text=True), "llsd_hook_requests_total", **labels)
+
+    before = {outcome: count(hook="sync", outcome=outcome, code="200") for outcome in ("ok", "unresolved_references")}
+    unauthorized = count(hook="sync", outcome="unauthorized", code="401")
     client.post("/sync", json=sync_request(MINIMAL, [VLLM_SECRET]))
     client.post("/sync", json=sync_request(MINIMAL, []))
+    create_app(Settings(bearer_token="t")).test_client().post("/sync", json=sync_request(MINIMAL, []))
+    assert count(hook="sync", outcome="ok", code="200") == before["ok"] + 1
+    assert count(hook="sync", outcome="unresolved_references", code="200") == before["unresolved_references"] + 1
+    assert count(hook="sync", outcome="unauthorized", code="401") == unauthorized + 1
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'llsd_hook_requests_total{hook="sync",outcome="ok"' in text
-    assert 'llsd_hook_requests_total{hook="sync",outcome="unresolved_references"' in text
-    assert "llsd_hook_request_duration_seconds_bucket" in text
+    assert sample_sum(text, "llsd_hook_request_duration_seconds_count", hook="sync", outcome="ok") >= 1
 
 
 def test_log_lines_are_json_and_never_carry_secret_values(client, caplog):

@@ -67,7 +67,27 @@ COMPOSITE_CONTROLLER = {
                             "required": ["version", "webhook"],
                             "properties": {
                                 "version": {"const": "v2"},
-                                "webhook": {"type": "object", "required": ["service", "path"]},
+                                "webhook": {
+                                    "type": "object",
+                                    "required": ["service", "path"],
+                                    "properties": {
+                                        # v4.17.2 reads cacheCleanupSeconds whenever cacheTimeoutSeconds
+                                        # is set (a nil dereference otherwise): both or neither.
+                                        "etag": {
+                                            "type": "object",
+                                            "additionalProperties": False,
+                                            "properties": {
+                                                "enabled": {"type": "boolean"},
+                                                "cacheTimeoutSeconds": {"type": "integer", "minimum": 1},
+                                                "cacheCleanupSeconds": {"type": "integer", "minimum": 1},
+                                            },
+                                            "dependentRequired": {
+                                                "cacheTimeoutSeconds": ["cacheCleanupSeconds"],
+                                                "cacheCleanupSeconds": ["cacheTimeoutSeconds"],
+                                            },
+                                        },
+                                    },
+                                },
                             },
                         }
                         for name in ("sync", "customize")
@@ -129,6 +149,7 @@ def test_hooks_point_at_the_hook_service(installed):
         assert webhook["path"] == path
         assert webhook["service"]["name"] == service["metadata"]["name"]
         assert webhook["service"]["namespace"] == service["metadata"]["namespace"]
+        assert webhook["etag"]["enabled"] is True, "the hook answers ETag/304: Metacontroller must use them"
 
 
 def test_hook_deployment_is_hardened_and_highly_available(installed):

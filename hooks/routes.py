@@ -1,0 +1,137 @@
+"""The hook endpoints, POST /sync and POST /customize, as a Flask blueprint.
+
+Each request: the credential (a `before_request` of the blueprint, hooks/auth.py), the overload
+check (hooks/overload.py), then the answer: from the per-worker answer cache for a byte-identical
+request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-None-Match` gets
+`304` with no body. Each request is counted and logged once with the status it really got.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
+
+from hooks import metrics
+from hooks.answers import AnswerCache, CachedAnswer, etag, etag_matches
+from hooks.auth import authorized, normalised_token
+from hooks.customize import related_resources
+from hooks.firewall import FirewallViolation
+from hooks.logs import logger
+from hooks.overload import OVERLOAD
+from hooks.request import BadRequest, HookRequest, parse_body, parse_request
+from hooks.settings import Settings
+from hooks.sync import sync
+
+Answer = Callable[[HookRequest], tuple[dict[str, Any], str]]
+JSON = "application/json"
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype=JSON, headers=headers)
+
+
+@dataclass
+class Exchange:
+    """What one request came to: logged and counted once, whichever way it ends."""
+
+    hook: str
+    request_id: str
+    code: int = 200
+    outcome: str = "ok"
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def hook_routes(settings: Settings) -> Blueprint:
+    routes = Blueprint("hooks", __name__)
+    answers = AnswerCache(settings.answer_cache_seconds)
+    token = normalised_token(settings.bearer_token)
+    log = logger()
+
+    @routes.before_request
+    def require_credential() -> Response | None:
+        if authorized(request.headers.get("Authorization"), token):
+            return None
+        exchange = Exchange(request.path.strip("/"), uuid.uuid4().hex[:16], 401, "unauthorized")
+        finish(exchange, time.perf_counter())
+        return json_response({"error": "missing or wrong bearer token"}, 401)
+
+    def finish(exchange: Exchange, started: float) -> None:
+        seconds = time.perf_counter() - started
+        metrics.observe(exchange.hook, exchange.outcome, exchange.code, seconds)
+        fields = {"request_id": exchange.request_id, "hook": exchange.hook, **exchange.fields}
+        fields.update(outcome=exchange.outcome, status=exchange.code, duration_ms=round(seconds * 1000, 3))
+        log.log(logging.ERROR if exchange.code >= 500 else logging.INFO, "request", extra={"fields": fields})
+
+    def compute(exchange: Exchange, raw: bytes, answer: Answer) -> CachedAnswer | Response:
+        try:
+            hook_request = parse_request(parse_body(raw))
+        except BadRequest as err:
+            exchange.code, exchange.outcome = 400, "bad_request"
+            return json_response({"error": str(err), "request_id": exchange.request_id}, 400)
+        exchange.fields["parent"] = f"{hook_request.namespace}/{hook_request.name}"
+        try:
+            payload, outcome = answer(hook_request)
+        except FirewallViolation as err:  # never a 200: Metacontroller would apply it
+            exchange.code, exchange.outcome = 500, "firewall_violation"
+            exchange.fields["problems"] = err.problems  # kinds, namespaces, names: no data of any object
+            message = "the answer would reach outside what this parent owns: " + str(err)
+            return json_response({"error": message, "request_id": exchange.request_id}, 500)
+        except Exception:  # a fault of the hook: 5xx makes Metacontroller change nothing
+            exchange.code, exchange.outcome = 500, "error"
+            log.exception("hook fault", extra={"fields": {"request_id": exchange.request_id, **exchange.fields}})
+            message = {"error": "internal error in the hook; see its log", "request_id": exchange.request_id}
+            return json_response(message, 500)
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return CachedAnswer(body, outcome, exchange.fields["parent"], etag(body))
+
+    def handle(hook: str, answer: Answer) -> Response:
+        started = time.perf_counter()
+        exchange = Exchange(hook, uuid.uuid4().hex[:16])
+        try:
+            retry_after = OVERLOAD.retry_after(request.environ.get("gunicorn.socket"), settings.max_queue_seconds)
+            if retry_after is not None:
+                exchange.code, exchange.outcome = 429, "overloaded"
+                message = {"error": "the hook is overloaded; Metacontroller retries after Retry-After seconds"}
+                return json_response(message, 429, {"Retry-After": str(retry_after)})
+            raw = request.get_data(cache=False)
+            key = answers.key(hook, raw)
+            cached = answers.get(key)
+            if cached is None:
+                computed = compute(exchange, raw, answer)
+                if isinstance(computed, Response):
+                    return computed
+                cached = computed
+                answers.put(key, cached)
+            exchange.outcome = cached.outcome
+            exchange.fields["parent"] = cached.parent
+            if etag_matches(request.headers.get("If-None-Match"), cached.etag):
+                exchange.code = 304
+                return Response(status=304, headers={"ETag": cached.etag})
+            return Response(cached.body, mimetype=JSON, headers={"ETag": cached.etag})
+        except HTTPException as err:  # e.g. 413 from reading an oversized body: the app answers it
+            exchange.code, exchange.outcome = err.code or 500, "http_error"
+            raise
+        finally:
+            finish(exchange, started)
+
+    def answer_sync(hook_request: HookRequest) -> tuple[dict[str, Any], str]:
+        result = sync(hook_request, settings)
+        return result.response, result.outcome
+
+    @routes.post("/sync")
+    def sync_route() -> Response:
+        return handle("sync", answer_sync)
+
+    @routes.post("/customize")
+    def customize_route() -> Response:
+        return handle("customize", lambda hook_request: (related_resources(hook_request), "ok"))
+
+    return routes
