@@ -32,5 +32,6 @@ def test_every_child_kind_and_outcome_is_documented():
         "error",
         "http_error",
         "firewall_violation",
+        "overloaded",
     )
     assert [o for o in outcomes if f"`{o}`" not in TEXT] == []

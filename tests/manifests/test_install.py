@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import jsonschema
@@ -220,3 +221,28 @@ def test_sample_secrets_and_configmaps_are_valid_and_hold_only_placeholders():
         referenced |= set(re.findall(r"secretName: ([\w-]+)", path.read_text()))
         shipped = {d["metadata"]["name"] for d in documents if d["kind"] == "Secret"}
         assert referenced <= shipped, f"{path.name}: Secrets referenced but not shipped: {referenced - shipped}"
+
+
+@pytest.mark.skipif(kubectl() is None, reason="no kubectl: the Python resolver does not do components")
+def test_the_prometheus_component_scrapes_the_hook_service_metrics(tmp_path):
+    """An overlay of the install plus the optional component: a ServiceMonitor that selects the
+    hook's Service and scrapes a port the Service names, at the hook's /metrics."""
+    (tmp_path / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(ROOT / "manifests", tmp_path)],  # kustomize wants relative paths
+                "components": [os.path.relpath(ROOT / "manifests" / "components" / "prometheus", tmp_path)],
+            }
+        )
+    )
+    objects = kubectl_build(tmp_path)
+    service = next(o for o in objects if o["kind"] == "Service")
+    (monitor,) = [o for o in objects if o["kind"] == "ServiceMonitor"]
+    assert monitor["metadata"]["namespace"] == service["metadata"]["namespace"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
+    assert endpoint["path"] == "/metrics"
+    assert len(objects) == len(build(ROOT / "manifests")) + 1, "the component only adds the ServiceMonitor"

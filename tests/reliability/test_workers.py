@@ -49,7 +49,7 @@ def _syncs_by_worker(directory: Path) -> dict[int, float]:
     for path in directory.glob("counter_*.db"):
         pid = int(path.stem.split("_")[1])
         for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
-            name, sample, labels, *_ = json.loads(key)
+            _, sample, labels, *_ = json.loads(key)
             if sample == "llsd_hook_requests_total" and labels.get("hook") == "sync":
                 counts[pid] = counts.get(pid, 0) + value
     return counts
