@@ -54,7 +54,7 @@ class Settings:
     # Air-gapped clusters: every llama-stack pod gets the model hubs' offline switches, so the
     # default embedding/reranker models load from the cache on the volume instead of a download.
     model_hub_offline: bool = False
-    max_queue_seconds: float = 2.0  # well under Metacontroller's default 10 s webhook timeout
+    max_queue_seconds: float = 5.0  # half of Metacontroller's default 10 s webhook timeout
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
 

@@ -367,7 +367,7 @@ def test_malformed_requests_are_400_with_a_json_error(body):
 
 
 @settings(max_examples=min(EXAMPLES, 30), deadline=None)
-@given(request=sync_requests(), token=st.sampled_from(["", "Bearer", "Bearer x", "bearer s3cret"]))
+@given(request=sync_requests(), token=st.sampled_from(["", "Bearer", "Bearer x", "Basic s3cret", "Bearer s3cret2"]))
 def test_wrong_bearer_token_is_401_whatever_the_body(request, token):
     from hooks.settings import Settings
 
