@@ -1,4 +1,4 @@
-"""Generate manifests/crd/llamastackdistributions.yaml from the hook's own marshmallow schema.
+"""Generate the CRDs in manifests/crd/ (LlamaStackDistribution, OGXServer) from the hook's own marshmallow schemas.
 
 One source of truth: the CRD's structural schema is a walk of `generator.schema.LLSDSpecSchema`,
 so a field cannot be accepted by the API server and dropped by the hook (or the reverse). CEL
@@ -22,9 +22,13 @@ import yaml
 from generated import write_or_check  # the sibling module: scripts run as files
 from marshmallow import Schema, fields, validate
 
+from generator.ogxserver.common import NONEMPTY_RULE
+from generator.ogxserver.schema import OGXServerSpecSchema
 from generator.schema import IntOrPercent, LLSDSpecSchema, OneOrMany, StringOrObject
 
-OUTPUT = Path(__file__).resolve().parent.parent / "manifests" / "crd" / "llamastackdistributions.yaml"
+CRD_DIR = Path(__file__).resolve().parent.parent / "manifests" / "crd"
+OUTPUT = CRD_DIR / "llamastackdistributions.yaml"
+OGX_OUTPUT = CRD_DIR / "ogxservers.yaml"
 EXTERNAL_MAX_ITEMS = 32
 LIST_MAX_ITEMS = 256
 STRING_MAX = 4096
@@ -36,10 +40,23 @@ def _string_rules(field: fields.Field, schema: dict[str, Any]) -> None:
             schema["enum"] = list(validator.choices)
         elif isinstance(validator, validate.Regexp):
             schema["pattern"] = validator.regex.pattern
-        elif isinstance(validator, validate.Length) and validator.min:
-            schema["minLength"] = validator.min
+        elif isinstance(validator, validate.Length):
+            # An optional non-empty text says so in a CEL rule of its object (upstream's message).
+            if validator.min and not field.metadata.get(NONEMPTY_RULE):
+                schema["minLength"] = validator.min
+            if validator.max:
+                schema["maxLength"] = validator.max
     if "enum" not in schema:
         schema.setdefault("maxLength", STRING_MAX)
+
+
+def _size_rules(field: fields.Field, schema: dict[str, Any], least: str, most: str) -> None:
+    for validator in field.validators:
+        if isinstance(validator, validate.Length):
+            if validator.min:
+                schema[least] = validator.min
+            if validator.max:
+                schema[most] = validator.max
 
 
 def _number_rules(field: fields.Field, schema: dict[str, Any]) -> None:
@@ -62,10 +79,12 @@ def field_schema(field: fields.Field) -> dict[str, Any]:
     elif isinstance(field, fields.List):
         schema = {"type": "array", "items": field_schema(field.inner)}
         schema["maxItems"] = LIST_MAX_ITEMS
+        _size_rules(field, schema, "minItems", "maxItems")
     elif isinstance(field, fields.Dict):
         values = field.value_field
-        if isinstance(values, fields.Nested):
+        if isinstance(values, fields.Nested | fields.String):
             schema = {"type": "object", "additionalProperties": field_schema(values)}
+            _size_rules(field, schema, "minProperties", "maxProperties")
         else:  # free-form: Kubernetes types (resources, env, volumes) and provider `config`
             schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
     elif isinstance(field, fields.Boolean):
@@ -91,6 +110,14 @@ def object_schema(schema_class: type[Schema]) -> dict[str, Any]:
     required = sorted(name for name, field in declared.items() if field.required)
     if required:
         result["required"] = required
+    rules = [
+        {"rule": f"!has(self.{name}) || self.{name}.size() > 0", "message": f"{name} must not be empty if specified"}
+        for name, field in declared.items()
+        if field.metadata.get(NONEMPTY_RULE)
+    ]
+    rules += getattr(schema_class, "all_rules", tuple)()
+    if rules:
+        result["x-kubernetes-validations"] = [dict(rule) for rule in rules]
     return result
 
 
@@ -217,38 +244,124 @@ COLUMNS = [
 ]
 
 
-def crd() -> dict[str, Any]:
+# OGXServer status: upstream's OGXServerStatus fields, plus what the hook reports for both kinds
+# (observedGeneration, configGeneration.warnings).
+OGX_STATUS = {
+    "type": "object",
+    "properties": {
+        "phase": {"type": "string", "enum": ["Pending", "Initializing", "Ready", "Failed", "Terminating"]},
+        "observedGeneration": {"type": "integer"},
+        "version": {
+            "type": "object",
+            "properties": {
+                "operatorVersion": {"type": "string"},
+                "serverVersion": {"type": "string"},
+                "lastUpdated": {"type": "string", "format": "date-time"},
+            },
+        },
+        "distributionConfig": {
+            "type": "object",
+            "properties": {
+                "activeDistribution": {"type": "string"},
+                "providers": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "api": {"type": "string"},
+                            "provider_id": {"type": "string"},
+                            "provider_type": {"type": "string"},
+                            "config": {"x-kubernetes-preserve-unknown-fields": True},
+                            "health": {
+                                "type": "object",
+                                "properties": {"status": {"type": "string"}, "message": {"type": "string"}},
+                            },
+                        },
+                    },
+                },
+                "availableDistributions": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+        "resolvedDistribution": {
+            "type": "object",
+            "properties": {
+                "image": {"type": "string"},
+                "configSource": {"type": "string"},
+                "configHash": {"type": "string"},
+            },
+        },
+        "configGeneration": {
+            "type": "object",
+            "properties": {
+                "observedGeneration": {"type": "integer"},
+                "configMapName": {"type": "string"},
+                "generatedAt": {"type": "string", "format": "date-time"},
+                "providerCount": {"type": "integer"},
+                "resourceCount": {"type": "integer"},
+                "configVersion": {"type": "integer"},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "conditions": STATUS["properties"]["conditions"],
+        "availableReplicas": {"type": "integer"},
+        "serviceURL": {"type": "string"},
+        "externalURL": {"type": "string"},
+    },
+}
+OGX_COLUMNS = [
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+    {"name": "Distribution", "type": "string", "jsonPath": ".status.resolvedDistribution.image", "priority": 1},
+    {"name": "Config", "type": "string", "jsonPath": ".status.configGeneration.configMapName", "priority": 1},
+    {"name": "Providers", "type": "integer", "jsonPath": ".status.configGeneration.providerCount"},
+    {"name": "Operator Version", "type": "string", "jsonPath": ".status.version.operatorVersion", "priority": 1},
+    {"name": "Server Version", "type": "string", "jsonPath": ".status.version.serverVersion", "priority": 1},
+    {"name": "Available", "type": "integer", "jsonPath": ".status.availableReplicas"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+]
+
+
+def custom_resource_definition(
+    group: str,
+    version: str,
+    kind: str,
+    short_name: str,
+    description: str,
+    spec: dict[str, Any],
+    status: dict[str, Any],
+    columns: list[dict[str, Any]],
+) -> dict[str, Any]:
+    plural = kind.lower() + "s"
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": "llamastackdistributions.llamastack.io"},
+        "metadata": {"name": f"{plural}.{group}"},
         "spec": {
-            "group": "llamastack.io",
+            "group": group,
             "names": {
-                "kind": "LlamaStackDistribution",
-                "listKind": "LlamaStackDistributionList",
-                "plural": "llamastackdistributions",
-                "singular": "llamastackdistribution",
-                "shortNames": ["llsd"],
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": [short_name],
             },
             "scope": "Namespaced",
             "versions": [
                 {
-                    "name": "v1alpha1",
+                    "name": version,
                     "served": True,
                     "storage": True,
                     "subresources": {"status": {}},
-                    "additionalPrinterColumns": COLUMNS,
+                    "additionalPrinterColumns": columns,
                     "schema": {
                         "openAPIV3Schema": {
                             "type": "object",
-                            "description": "A llama-stack server; see the llsd-hook README for every field.",
+                            "description": description,
                             "properties": {
                                 "apiVersion": {"type": "string"},
                                 "kind": {"type": "string"},
                                 "metadata": {"type": "object"},
-                                "spec": spec_schema(),
-                                "status": STATUS,
+                                "spec": spec,
+                                "status": status,
                             },
                         }
                     },
@@ -258,13 +371,48 @@ def crd() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    header = "# Generated by scripts/generate_crd.py from generator/schema.py (make crd). Do not edit.\n"
-    return header + yaml.safe_dump(crd(), sort_keys=False, width=120)
+def crd() -> dict[str, Any]:
+    return custom_resource_definition(
+        "llamastack.io",
+        "v1alpha1",
+        "LlamaStackDistribution",
+        "llsd",
+        "A llama-stack server; see the llsd-hook README for every field.",
+        spec_schema(),
+        STATUS,
+        COLUMNS,
+    )
+
+
+def ogx_crd() -> dict[str, Any]:
+    spec = object_schema(OGXServerSpecSchema)
+    spec["description"] = "An OGX server (upstream's ogx.io/v1beta1 fields); see the llsd-hook README."
+    return custom_resource_definition(
+        "ogx.io",
+        "v1beta1",
+        "OGXServer",
+        "ogxserver",
+        "An OGX server run by llsd-hook; see the llsd-hook README for every field.",
+        spec,
+        OGX_STATUS,
+        OGX_COLUMNS,
+    )
+
+
+def render(definition: dict[str, Any], source: str) -> str:
+    header = f"# Generated by scripts/generate_crd.py from {source} (make crd). Do not edit.\n"
+    return header + yaml.safe_dump(definition, sort_keys=False, width=120)
 
 
 def main() -> int:
-    return write_or_check(__doc__.splitlines()[0], lambda: {OUTPUT: render()}, "crd")
+    return write_or_check(
+        __doc__.splitlines()[0],
+        lambda: {
+            OUTPUT: render(crd(), "generator/schema.py"),
+            OGX_OUTPUT: render(ogx_crd(), "generator/ogxserver/"),
+        },
+        "crd",
+    )
 
 
 if __name__ == "__main__":

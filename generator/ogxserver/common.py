@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from generator.schema import CONFIGMAP_KEY, StrictSchema
 
@@ -65,21 +65,41 @@ def free_objects() -> fields.List:
     )
 
 
-class RuleSchema(StrictSchema):
-    """A StrictSchema whose class may carry CEL rules (`cel_rules`) for the generated CRD."""
-
-    cel_rules: ClassVar[tuple[dict[str, str], ...]] = ()
-
-
 def rule(expression: str, message: str) -> dict[str, str]:
     return {"rule": expression, "message": message}
 
 
 def exactly_one(first: str, second: str) -> tuple[dict[str, str], ...]:
+    """Upstream's pair of rules for "exactly one of two fields", with its messages."""
     return (
         rule(f"!(has(self.{first}) && has(self.{second}))", f"only one of {first} or {second} can be specified"),
         rule(f"has(self.{first}) || has(self.{second})", f"one of {first} or {second} must be specified"),
     )
+
+
+class RuleSchema(StrictSchema):
+    """A StrictSchema whose class may carry CEL rules for the generated CRD: `cel_rules`, and
+    `exactly_one_of`, a pair of fields of which exactly one must be given (checked here too, with
+    the rule's own message)."""
+
+    cel_rules: ClassVar[tuple[dict[str, str], ...]] = ()
+    exactly_one_of: ClassVar[tuple[str, str] | None] = None
+
+    @classmethod
+    def all_rules(cls) -> tuple[dict[str, str], ...]:
+        pair = cls.exactly_one_of
+        return (exactly_one(*pair) if pair else ()) + cls.cel_rules
+
+    @validates_schema
+    def _exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        pair = self.exactly_one_of
+        if pair is None:
+            return
+        first, second = pair
+        if first in data and second in data:
+            raise ValidationError(f"only one of {first} or {second} can be specified")
+        if first not in data and second not in data:
+            raise ValidationError(f"one of {first} or {second} must be specified")
 
 
 KEY_PATTERN = CONFIGMAP_KEY

@@ -11,17 +11,18 @@ so two unnamed instances of one type collide and must be given ids.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from generator.ogxserver.common import (
     RuleSchema,
     SecretKeyRefSchema,
-    exactly_one,
     objects,
     optional_text,
     port_number,
     positive,
+    required,
     required_text,
     rule,
     texts,
@@ -47,27 +48,20 @@ class RoutedSchema(RuleSchema):
     id = optional_text()
 
 
+PREFIX_MESSAGE = "type must have a 'remote::' or 'inline::' prefix (e.g., 'remote::llama-guard', 'inline::my-provider')"
+
+
+def _prefixed(value: str) -> None:
+    """Upstream's CEL rule, checked by the hook too (a function, so the CRD keeps only the rule)."""
+    if not value.startswith(("remote::", "inline::")):
+        raise ValidationError(PREFIX_MESSAGE.removeprefix("type "))
+
+
 class CustomProviderSchema(RoutedSchema):
     """Any provider type the typed fields do not cover, e.g. `remote::ollama`."""
 
-    cel_rules = (
-        rule(
-            "self.type.startsWith('remote::') || self.type.startsWith('inline::')",
-            "type must have a 'remote::' or 'inline::' prefix (e.g., 'remote::llama-guard', 'inline::my-provider')",
-        ),
-    )
-    type = fields.String(
-        required=True,
-        error_messages={"required": "required"},
-        validate=[
-            validate.Length(min=1),
-            validate.Regexp(
-                r"^(remote|inline)::",
-                error="must have a 'remote::' or 'inline::' prefix "
-                "(e.g., 'remote::llama-guard', 'inline::my-provider')",
-            ),
-        ],
-    )
+    cel_rules = (rule("self.type.startsWith('remote::') || self.type.startsWith('inline::')", PREFIX_MESSAGE),)
+    type = fields.String(**required(validate=[validate.Length(min=1), _prefixed]))
     secretRefs = fields.Dict(
         keys=fields.String(validate=validate.Length(min=1)),
         values=fields.Nested(SecretKeyRefSchema),
@@ -178,7 +172,7 @@ class IVFFlatSchema(RuleSchema):
 
 
 class VectorIndexSchema(RuleSchema):
-    cel_rules = exactly_one("hnsw", "ivfFlat")
+    exactly_one_of = ("hnsw", "ivfFlat")
     hnsw = fields.Nested(HNSWSchema)
     ivfFlat = fields.Nested(IVFFlatSchema)
 
@@ -201,6 +195,12 @@ class MilvusSchema(RoutedSchema):
 
 class QdrantSchema(RoutedSchema):
     cel_rules = (rule("has(self.url) || has(self.host)", "at least one of url or host must be specified"),)
+
+    @validates_schema
+    def _located(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "url" not in data and "host" not in data:
+            raise ValidationError("at least one of url or host must be specified")
+
     url = optional_text()
     host = optional_text()
     port = port_number()

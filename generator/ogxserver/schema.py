@@ -20,7 +20,6 @@ from generator.ogxserver.common import (
     ConfigMapKeyRefSchema,
     RuleSchema,
     SecretKeyRefSchema,
-    exactly_one,
     free_objects,
     objects,
     optional_text,
@@ -40,14 +39,9 @@ DISABLEABLE_APIS = sorted(PROVIDER_APIS.values())
 
 
 class DistributionSchema(RuleSchema):
-    cel_rules = exactly_one("name", "image")
+    exactly_one_of = ("name", "image")
     name = fields.String(validate=validate.Length(min=1))
     image = fields.String(validate=validate.Length(min=1))
-
-    @validates_schema
-    def _exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if ("name" in data) == ("image" in data):
-            raise ValidationError("give exactly one of name (a registry distribution) or image")
 
 
 class ModelSchema(RuleSchema):
@@ -72,6 +66,15 @@ class KVStorageSchema(RuleSchema):
     endpoint = fields.String()
     password = fields.Nested(SecretKeyRefSchema)
 
+    @validates_schema
+    def _redis_only(self, data: dict[str, Any], **kwargs: Any) -> None:
+        redis = data.get("type") == "redis"
+        if redis and "endpoint" not in data:
+            raise ValidationError("endpoint is required when type is redis", "endpoint")
+        for field in ("endpoint", "password"):
+            if field in data and not redis:
+                raise ValidationError(f"{field} is only valid when type is redis", field)
+
 
 class SQLStorageSchema(RuleSchema):
     cel_rules = (
@@ -86,6 +89,13 @@ class SQLStorageSchema(RuleSchema):
     )
     type = fields.String(load_default="sqlite", validate=validate.OneOf(["sqlite", "postgres"]))
     connectionString = fields.Nested(SecretKeyRefSchema)
+
+    @validates_schema
+    def _postgres_only(self, data: dict[str, Any], **kwargs: Any) -> None:
+        postgres = data.get("type") == "postgres"
+        if postgres != ("connectionString" in data):
+            message = "required when type is postgres" if postgres else "only valid when type is postgres"
+            raise ValidationError(f"connectionString is {message}", "connectionString")
 
 
 class StateStorageSchema(RuleSchema):
@@ -176,9 +186,11 @@ class PodDisruptionBudgetSchema(RuleSchema):
     maxUnavailable = IntOrPercent()
 
     @validates_schema
-    def _exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if ("minAvailable" in data) == ("maxUnavailable" in data):
-            raise ValidationError("give exactly one of minAvailable or maxUnavailable")
+    def _one_bound(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "minAvailable" in data and "maxUnavailable" in data:
+            raise ValidationError("minAvailable and maxUnavailable are mutually exclusive")
+        if "minAvailable" not in data and "maxUnavailable" not in data:
+            raise ValidationError("at least one of minAvailable or maxUnavailable must be specified")
 
 
 class AutoscalingSchema(RuleSchema):
@@ -196,7 +208,7 @@ class AutoscalingSchema(RuleSchema):
     @validates_schema
     def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("minReplicas", 1) > data["maxReplicas"]:
-            raise ValidationError("must not exceed maxReplicas", "minReplicas")
+            raise ValidationError("maxReplicas must be greater than or equal to minReplicas", "maxReplicas")
 
 
 class WorkloadOverridesSchema(RuleSchema):
@@ -220,10 +232,13 @@ class WorkloadSchema(RuleSchema):
     overrides = fields.Nested(WorkloadOverridesSchema)
 
 
+GENERATION_INPUTS = ("providers", "resources", "storage", "disabledAPIs", "baseConfig")
+
+
 def _spec_rules() -> tuple[dict[str, str], ...]:
     exclusive = [
         rule(f"!has(self.overrideConfig) || !has(self.{name})", f"overrideConfig and {name} are mutually exclusive")
-        for name in ("providers", "resources", "storage", "disabledAPIs", "baseConfig")
+        for name in GENERATION_INPUTS
     ]
     both = [
         rule(
@@ -257,3 +272,24 @@ class OGXServerSpecSchema(RuleSchema):
     monitoring = fields.Nested(MonitoringSchema)
     baseConfig = fields.Nested(ConfigMapKeyRefSchema)
     overrideConfig = fields.Nested(ConfigMapKeyRefSchema)
+
+    @validates_schema
+    def _override_replaces_generation(self, data: dict[str, Any], **kwargs: Any) -> None:
+        clashes = {
+            name: [f"overrideConfig and {name} are mutually exclusive; the override replaces generation"]
+            for name in GENERATION_INPUTS
+            if name in data and "overrideConfig" in data
+        }
+        if clashes:
+            raise ValidationError(clashes)
+
+    @validates_schema
+    def _disabled_not_configured(self, data: dict[str, Any], **kwargs: Any) -> None:
+        configured = {PROVIDER_APIS[cr_api] for cr_api in data.get("providers") or {}}
+        both = {
+            index: [f"{api} cannot be both in providers and disabledAPIs; remove one"]
+            for index, api in enumerate(data.get("disabledAPIs") or [])
+            if api in configured
+        }
+        if both:
+            raise ValidationError({"disabledAPIs": both})

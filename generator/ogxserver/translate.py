@@ -225,16 +225,7 @@ def _check_unique_ids(entries: list[ProviderEntry], errors: ErrorList) -> None:
             seen[entry.provider_id] = entry.path
 
 
-def _check_exclusions(spec: dict[str, Any], catalog: Catalog, errors: ErrorList) -> None:
-    generated = ["providers", "resources", "storage", "disabledAPIs", "baseConfig"]
-    if "overrideConfig" in spec:
-        for name in generated:
-            if name in spec:
-                errors.add(
-                    f"spec.{name}",
-                    "cannot be combined with spec.overrideConfig, which replaces generation; "
-                    "put it in your config.yaml or remove overrideConfig",
-                )
+def _check_distribution(spec: dict[str, Any], catalog: Catalog, errors: ErrorList) -> None:
     distribution = spec["distribution"]
     name = distribution.get("name")
     if name is not None and name not in catalog.distribution_names():
@@ -246,14 +237,6 @@ def _check_exclusions(spec: dict[str, Any], catalog: Catalog, errors: ErrorList)
             "a stateless hook cannot read the image's OCI labels for its base config; set spec.baseConfig "
             "(a ConfigMap key holding the image's config.yaml) or spec.overrideConfig",
         )
-    configured = set(spec.get("providers") or {})
-    by_config_name = {config: cr for cr, config in PROVIDER_APIS.items()}
-    for index, api in enumerate(spec.get("disabledAPIs") or []):
-        if by_config_name.get(api) in configured:
-            errors.add(
-                f"spec.disabledAPIs[{index}]",
-                f"{api} cannot be both in providers and disabledAPIs; remove one",
-            )
 
 
 def _check_metadata(ogx: dict[str, Any], errors: ErrorList) -> tuple[str, str]:
@@ -395,7 +378,7 @@ def translate(ogx: Any, catalog: Catalog) -> Spec:
     except ValidationError as err:
         flatten_messages(err.messages, "spec", errors)
         raise SpecError(errors.items) from None
-    _check_exclusions(spec, catalog, errors)
+    _check_distribution(spec, catalog, errors)
     builder = _Providers(catalog, spec["distribution"].get("name"), errors)
     _build_providers(spec.get("providers") or {}, builder)
     _check_unique_ids(builder.entries, errors)

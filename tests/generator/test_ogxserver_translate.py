@@ -162,7 +162,9 @@ def test_override_config_excludes_generation_and_a_bare_image_needs_base_config(
         )
     )
     assert set(errors) == {"spec.resources", "spec.disabledAPIs"}
-    assert "cannot be combined with spec.overrideConfig" in errors["spec.resources"]
+    assert errors["spec.resources"] == (
+        "overrideConfig and resources are mutually exclusive; the override replaces generation"
+    )
     cr = ogxserver()
     cr["spec"]["distribution"] = {"image": "quay.io/me/ogx:1"}
     assert "spec.baseConfig" in errors_of(cr)["spec.distribution.image"]
@@ -202,7 +204,9 @@ def test_schema_errors_name_the_field_and_say_what_is_allowed():
     assert errors["spec.providers.inference.remote.ollama"].startswith("unknown field; valid fields here: azure,")
     assert errors["spec.disabledAPIs[0]"].startswith("must be one of: batches, file_processors, files, inference")
     assert errors["spec.workload.storage.size"] == "must be a positive quantity such as 10Gi"
-    assert errors["spec.workload.podDisruptionBudget"] == "give exactly one of minAvailable or maxUnavailable"
+    assert errors["spec.workload.podDisruptionBudget"] == (
+        "at least one of minAvailable or maxUnavailable must be specified"
+    )
     assert errors["spec.network.port"].startswith("Must be greater than or equal to 1")
 
 

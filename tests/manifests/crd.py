@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Iterator
+from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import celpy
+import jsonschema
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,3 +155,104 @@ def kubernetes_version() -> str:
     from kubernetes_validate.utils import latest_version
 
     return latest_version()
+
+
+# --- OGXServer: rules sit on nested objects and list items, and defaults apply first --------------
+
+OGX_CRD_PATH = ROOT / "manifests" / "crd" / "ogxservers.yaml"
+_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?P<suffix>[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE]?)$"
+)
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+
+
+def _quantity(text: Any) -> Any:
+    """Kubernetes' CEL `quantity()` (the apiserver's library), which cel-python does not have."""
+    match = _QUANTITY.match(str(text))
+    if match is None:
+        return celpy.CELEvalError(f"invalid quantity {text!r}")
+    number, suffix = Fraction(match["number"]), match["suffix"]
+    if suffix in _BINARY:
+        value = number * _BINARY[suffix]
+    elif suffix[:1] in ("e", "E"):
+        value = number * Fraction(10) ** int(suffix[1:])
+    else:
+        value = number * Fraction(10) ** _DECIMAL[suffix]
+    return celpy.celtypes.DoubleType(float(value))
+
+
+def _is_greater_than(left: Any, right: Any) -> Any:
+    return celpy.celtypes.BoolType(left > right)
+
+
+K8S_FUNCTIONS = {"quantity": _quantity, "isGreaterThan": _is_greater_than}
+
+
+def load_ogx_crd() -> dict[str, Any]:
+    return yaml.safe_load(OGX_CRD_PATH.read_text())
+
+
+@cache
+def ogx_open_api_schema() -> dict[str, Any]:
+    """Parsed once per test session: the CRD is large; callers must not change it."""
+    return load_ogx_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+
+
+@cache
+def _ogx_validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(to_json_schema(ogx_open_api_schema()))
+
+
+def with_defaults(schema: dict[str, Any], value: Any) -> Any:
+    """The object as the API server stores it: structural defaults filled in, recursively."""
+    if isinstance(value, dict) and "properties" in schema:
+        result = dict(value)
+        for name, child in schema["properties"].items():
+            if name not in result and "default" in child:
+                result[name] = copy.deepcopy(child["default"])
+            if name in result:
+                result[name] = with_defaults(child, result[name])
+        return result
+    if isinstance(value, list) and "items" in schema:
+        return [with_defaults(schema["items"], item) for item in value]
+    return value
+
+
+def _evaluate_k8s(rule: str, value: Any) -> bool:
+    key = "k8s:" + rule
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _ENV.program(_ENV.compile(rule), functions=K8S_FUNCTIONS)
+    result = _PROGRAMS[key].evaluate({"self": celpy.json_to_cel(value)})
+    if isinstance(result, Exception):
+        raise result
+    return bool(result)
+
+
+def cel_violations(schema: dict[str, Any], value: Any) -> list[str]:
+    """Messages of every rule `value` breaks, at every node where a value is present (object
+    properties, list items, map values), evaluated on the defaulted object as the API server does."""
+    broken = [
+        rule["message"]
+        for rule in schema.get("x-kubernetes-validations") or []
+        if not _evaluate_k8s(rule["rule"], value)
+    ]
+    if isinstance(value, dict):
+        for name, child in (schema.get("properties") or {}).items():
+            if name in value:
+                broken += cel_violations(child, value[name])
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for item in value.values():
+                broken += cel_violations(extra, item)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for item in value:
+            broken += cel_violations(schema["items"], item)
+    return broken
+
+
+def ogx_admission_errors(cr: dict[str, Any]) -> list[str]:
+    """What `kubectl apply` of an OGXServer would be told: schema errors, then CEL messages."""
+    schema = ogx_open_api_schema()
+    errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in _ogx_validator().iter_errors(cr)]
+    return errors + cel_violations(schema, with_defaults(schema, cr))
