@@ -110,6 +110,7 @@ def test_kustomize_builds_crd_policy_hook_and_controller(installed):
     assert kinds == [
         "CompositeController/llamastackdistributions",
         "CustomResourceDefinition/llamastackdistributions.llamastack.io",
+        "CustomResourceDefinition/ogxservers.ogx.io",
         "Deployment/llsd-hook",
         "Namespace/llsd-system",
         "PodDisruptionBudget/llsd-hook",
