@@ -7,7 +7,8 @@ children. Public API:
 - `generate(llsd) -> GenerationResult`: the config.yaml text, env vars, ConfigMap name, warnings.
 - `container_command(spec) -> list[str]`: how the llama-stack container starts.
 - `check_user_config(text) -> list[str]`: warnings for a user's own config.yaml (userConfig);
-  `inspect_user_config(text)` also counts its providers.
+  `inspect_user_config(text, spec)` also counts its providers and, given the spec, names state
+  that stays inside one pod when several may run.
 - `llama_stack_version() -> str`: the llama-stack release the data and images are for.
 - `distribution_image(name, overrides) -> str`: image of a registry distribution.
 """

@@ -1,6 +1,7 @@
 """The generation pipeline: the base config of the distribution, then `STEPS` in order, then
 serialization. The order is part of the contract: base -> overlay providers -> disabled ->
-storage -> resources -> server -> external-provider warnings -> consistency -> serialize.
+storage -> resources -> server -> external-provider warnings -> consistency -> pod-local state
+warnings -> serialize.
 
 Every step has one shape, `step(draft: Draft) -> None` (see model.Draft): it changes the
 draft's own config and adds warnings and errors to the draft. The whole pipeline is a pure
@@ -23,6 +24,7 @@ from generator.errors import SpecError
 from generator.external import warn_external_overrides
 from generator.memo import memoised
 from generator.model import Draft, GenerationResult, Spec
+from generator.pod_state import pod_state_warnings, warn_pod_local_state
 from generator.provider_ids import is_conditional
 from generator.providers import overlay_providers
 from generator.resources import apply_resources
@@ -85,6 +87,7 @@ STEPS: tuple[Callable[[Draft], None], ...] = (
     apply_server,
     warn_external_overrides,
     check_consistency,
+    warn_pod_local_state,
 )
 
 
@@ -145,10 +148,12 @@ class UserConfigReport:
     provider_count: int  # enabled providers, counted as for a generated config
 
 
-def inspect_user_config(text: str) -> UserConfigReport:
+def inspect_user_config(text: str, spec: Spec | None = None) -> UserConfigReport:
     """Read a user's own config.yaml (userConfig) so the hook needs no llama-stack YAML of its own.
 
-    Raises SpecError where the config cannot boot at all.
+    With the `spec` that mounts it, the warnings also name state the config keeps inside one pod
+    when several pods (or worker processes) may run. Raises SpecError where the config cannot
+    boot at all.
     """
     path = "spec.server.userConfig"
     try:
@@ -165,7 +170,10 @@ def inspect_user_config(text: str) -> UserConfigReport:
         raise SpecError(
             [{"path": path, "message": "config.yaml has no `providers` mapping, which llama-stack requires"}]
         )
-    return UserConfigReport(_version_warning(config, "userConfig config.yaml"), _count_providers(config))
+    warnings = _version_warning(config, "userConfig config.yaml")
+    if spec is not None:
+        warnings += pod_state_warnings(config, spec, user_config=True)
+    return UserConfigReport(warnings, _count_providers(config))
 
 
 def check_user_config(text: str) -> list[str]:

@@ -15,11 +15,17 @@ from generator import catalog
 from generator.apis import config_api
 from generator.errors import ErrorList
 from generator.model import Draft, ProviderEntry, SecretRef
-from generator.provider_ids import plain_id
+from generator.provider_ids import is_conditional, plain_id
 from generator.secrets import cr_field_token, env_ref, make_ref, provider_env_name
 from generator.values import replace_in_strings
 
 DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
+
+
+def is_enabled(provider_id: Any, env_names: set[str]) -> bool:
+    """A base provider written `${env.X:+id}` runs only when the pod sets X."""
+    text = str(provider_id or "")
+    return not is_conditional(text) or text[len("${env.") :].split(":", 1)[0] in env_names
 
 
 def fill_required_defaults(config: dict[str, Any], info: dict[str, Any], distro_dir: str) -> None:

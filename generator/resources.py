@@ -15,6 +15,7 @@ from generator import catalog
 from generator.errors import ErrorList
 from generator.model import Draft, ProviderEntry, Spec
 from generator.provider_ids import is_conditional, plain_id
+from generator.providers import is_enabled
 from generator.registry import llama_stack_version
 
 TOOL_ALIASES = {
@@ -188,7 +189,7 @@ def _check_tools(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
     served: set[str] = set()
     for block in config.get("providers", {}).get("tool_runtime", []):
         provider_id = str(block.get("provider_id") or "")
-        if is_conditional(provider_id) and provider_id[len("${env.") :].split(":", 1)[0] not in user_env:
+        if not is_enabled(provider_id, user_env):
             continue
         for group, types in groups.items():
             if block.get("provider_type") in types:

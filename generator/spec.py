@@ -21,6 +21,7 @@ from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_PORT, STORAGE_CONNECTIO
 from generator.memo import memoised
 from generator.model import ConfigMapRef, EnvSource, ProviderEntry, SecretRef, Spec
 from generator.naming import MAX_PARENT_NAME_LENGTH
+from generator.pod_state import pods_reason, possible_pods
 from generator.providers import build_entry
 from generator.schema import LLSDSpecSchema
 from generator.secrets import make_ref
@@ -181,6 +182,17 @@ SERVER_RULES: tuple[Callable[[dict[str, Any], ErrorList], None], ...] = (
 )
 
 
+def _check_volume_sharing(raw: dict[str, Any], errors: ErrorList) -> None:
+    """The PVC is ReadWriteOnce: a second node cannot attach it, so a second pod may never start."""
+    if raw["server"].get("storage") and possible_pods(raw) > 1:
+        errors.add(
+            "spec.server.storage",
+            f"{pods_reason(raw)}, but the PVC is ReadWriteOnce (one node at a time), so pods on other "
+            "nodes cannot start; remove storage and keep state in PostgreSQL (configStorage.type: postgres) "
+            "and remote providers, or run one replica",
+        )
+
+
 def _storage_refs(server: dict[str, Any]) -> list[SecretRef]:
     storage = server.get("configStorage") or {}
     if storage.get("type") != "postgres" or "connectionString" not in storage:
@@ -259,6 +271,7 @@ def parse_spec(llsd: Any) -> Spec:
     server = raw["server"]
     for rule in SERVER_RULES:
         rule(server, errors)
+    _check_volume_sharing(raw, errors)
     entries = _check_providers(server, errors)
     external = parse_external(server, entries, errors)
     refs = [ref for entry in entries for ref in entry.secret_refs] + _storage_refs(server)

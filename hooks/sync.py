@@ -106,11 +106,11 @@ def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
         if ref is not None and related.configmap(ref.namespace, ref.name) is None
     ]
     for source in spec.env_from:  # `optional: true` ones may be missing: Kubernetes starts the pod anyway
-        secret = source.kind == "Secret"
-        found = (related.secret if secret else related.configmap)(spec.namespace, source.name)
+        is_secret = source.kind == "Secret"
+        found = (related.secret if is_secret else related.configmap)(spec.namespace, source.name)
         if found is None and not source.optional:
             message = f"{source.kind} '{spec.namespace}/{source.name}' not found; create it, fix the name or mark "
-            (missing_secret if secret else missing_configmaps).append(
+            (missing_secret if is_secret else missing_configmaps).append(
                 {"path": source.path, "message": message + "the envFrom entry optional"}
             )
     if not (missing_secret or missing_key or missing_configmaps):
@@ -149,7 +149,7 @@ def _user_config(spec: Spec, related: Related) -> UserConfig:
     if key is None:
         raise SpecError([{"path": ref.path, "message": f"ConfigMap '{ref.name}' has no config.yaml or run.yaml key"}])
     text = Related.configmap_text(source, key) or ""
-    report = inspect_user_config(text)
+    report = inspect_user_config(text, spec)
     if ref.namespace == spec.namespace:
         return UserConfig(ref.name, key, text, report, [])
     copy = user_config_copy(spec.name, spec.namespace, text)

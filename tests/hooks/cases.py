@@ -181,6 +181,18 @@ def _invalid_running() -> dict[str, Any]:
     }
 
 
+WITH_PVC = llsd({"providers": {"inference": VLLM}, "storage": {"size": "5Gi"}})
+
+
+def _pvc_scaled_out() -> dict[str, Any]:
+    """A running instance with a ReadWriteOnce PVC scaled to three replicas: refused, nothing deleted."""
+    first = answer(sync_request(WITH_PVC, [VLLM_SECRET]))
+    scaled = copy.deepcopy(with_status(WITH_PVC, first))
+    scaled["spec"]["replicas"] = 3
+    scaled["metadata"]["generation"] = 2
+    return sync_request(scaled, [VLLM_SECRET], first["children"], generation=2)
+
+
 EXTERNAL = llsd(
     {
         "providers": {"inference": VLLM},
@@ -340,6 +352,14 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         ),
         [VLLM_SECRET],
     ),
+    "multi-replica-pod-local-state": lambda: sync_request(
+        llsd({"providers": {"inference": VLLM}, "workers": 2}, replicas=3), [VLLM_SECRET]
+    ),
+    "multi-replica-user-config": lambda: sync_request(
+        llsd({"userConfig": {"configMapName": "my-config"}}, replicas=2),
+        [configmap("my-config", {"config.yaml": USER_CONFIG_TEXT})],
+    ),
+    "multi-replica-pvc-refused-running": _pvc_scaled_out,
     "env-from": lambda: sync_request(
         llsd({"providers": {"inference": VLLM}, "containerSpec": {"envFrom": ENV_FROM}}),
         [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.hooks.cases import MINIMAL, VLLM_SECRET, TickingClock, answer, ticking_answer
+from tests.hooks.cases import MINIMAL, VLLM_SECRET, WITH_PVC, TickingClock, answer, ticking_answer
 from tests.support.metacontroller import Cluster, sync_request
 
 
@@ -159,3 +159,27 @@ def test_a_new_autoscaled_instance_starts_at_the_autoscaler_floor():
     first = answer(sync_request(parent, [VLLM_SECRET]))
     deployment = next(c for c in first["children"] if c["kind"] == "Deployment")
     assert deployment["spec"]["replicas"] == 2
+
+
+def test_scaling_out_an_instance_with_a_pvc_is_refused_and_keeps_it_running():
+    """A ReadWriteOnce PVC attaches to one node: three replicas are refused, nothing is deleted
+    (the PVC holds the data), and going back to one replica is simply Ready again."""
+    cluster = Cluster(WITH_PVC, [VLLM_SECRET], answer)
+    cluster.sync()
+    cluster.ready = True
+    assert cluster.sync()[1]["status"]["phase"] == "Ready"
+    before = by_identity(cluster.children)
+
+    cluster.edit(lambda spec: spec.update(replicas=3))
+    refused = cluster.sync()[1]
+    assert by_identity(cluster.children) == before, "the PVC and the running Deployment stay as they were"
+    assert refused["status"]["phase"] == "Failed"
+    validation = next(c for c in refused["status"]["conditions"] if c["type"] == "ValidationSucceeded")
+    assert validation["message"].startswith(
+        "spec.server.storage: spec.replicas: 3 pods run, but the PVC is ReadWriteOnce"
+    )
+
+    cluster.edit(lambda spec: spec.update(replicas=1))
+    cluster.ready = True
+    assert cluster.sync()[1]["status"]["phase"] == "Ready"
+    assert by_identity(cluster.children) == before
