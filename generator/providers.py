@@ -9,6 +9,7 @@ simplified fields win over the same key in it.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from generator import catalog
@@ -20,6 +21,7 @@ from generator.secrets import cr_field_token, env_ref, make_ref, provider_env_na
 from generator.values import replace_in_strings
 
 DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
+ENV_REFERENCE = re.compile(r"\$\{env\.[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 def is_enabled(provider_id: Any, env_names: set[str]) -> bool:
@@ -51,6 +53,25 @@ def _resolve_type(cr_api: str, api: str, item: dict[str, Any], path: str, errors
         valid = ", ".join(catalog.valid_provider_names(api))
         errors.add(f"{path}.provider", f"unknown provider '{item['provider']}' for {cr_api}; valid names: {valid}")
     return provider_type
+
+
+def _refuse_literal_secrets(config: dict[str, Any], info: dict[str, Any], path: str, errors: ErrorList) -> None:
+    """A secret written into `config` would be stored in the ConfigMap, readable by anyone who can
+    read ConfigMaps: only `${env.NAME}` references (or nothing) may stand there."""
+    for key in info["secret_fields"]:
+        value = config.get(key)
+        if value in (None, "") or (isinstance(value, str) and ENV_REFERENCE.fullmatch(value)):
+            continue
+        fix = (
+            "apiKey: {secretKeyRef: {name, key}}"
+            if key == info["key_field"]
+            else f"secretRefs: {{{key}: {{secretKeyRef: {{name, key}}}}}}"
+        )
+        errors.add(
+            f"{path}.config.{key}",
+            f"a secret must not be written into the config (it would be stored in a ConfigMap); "
+            f"remove it and reference a Secret instead: {fix}",
+        )
 
 
 def _check_config_keys(
@@ -133,6 +154,7 @@ def build_entry(
     info = catalog.provider_info(api, provider_type)
     config = copy.deepcopy(item.get("config") or {})
     _check_config_keys(provider_type, info, config, path, errors)
+    _refuse_literal_secrets(config, info, path, errors)
     fill_required_defaults(config, info, distro_dir)
     writer = _ConfigWriter(api, provider_id if explicit_id else None, path, config)
     _map_fields(item, provider_type, info, writer, errors)

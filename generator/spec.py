@@ -24,7 +24,7 @@ from generator.naming import MAX_PARENT_NAME_LENGTH
 from generator.pod_state import pods_reason, possible_pods
 from generator.providers import build_entry
 from generator.schema import LLSDSpecSchema
-from generator.secrets import make_ref
+from generator.secrets import VALID_ENV_NAME, make_ref
 from generator.storage import distro_dir
 
 
@@ -202,8 +202,17 @@ def _storage_refs(server: dict[str, Any]) -> list[SecretRef]:
 
 
 def check_env_collisions(refs: list[SecretRef], errors: ErrorList) -> None:
+    """Env var names are built from CR ids and secretRefs keys: each must be a valid name, and
+    unique (a bad name would make the API server refuse the Deployment, leaving it stuck)."""
     seen: dict[str, str] = {}
     for ref in refs:
+        if not VALID_ENV_NAME.fullmatch(ref.env_name):
+            errors.add(
+                ref.path,
+                f"gives the env var name {ref.env_name!r}, which is not valid; use ids and secretRefs keys "
+                "of letters, digits, '-' and '_'",
+            )
+            continue
         if ref.env_name in seen:
             errors.add(
                 ref.path,

@@ -2,6 +2,12 @@
 
 Secret values are decoded only to check a key exists and to hash nothing; they are never
 logged, echoed or put into a response.
+
+A ConfigMap in another namespace than the parent's is only visible here when it consents: its
+annotation `llamastack.io/allowed-namespaces` lists the parent's namespace (comma-separated
+names, or `*`), or the installation allows every cross-namespace reference
+(`LLSD_ALLOW_CROSS_NAMESPACE_REFS`). Otherwise it is treated exactly as a missing one, so a
+tenant learns nothing about objects outside their namespace (not even whether they exist).
 """
 
 from __future__ import annotations
@@ -11,11 +17,25 @@ from typing import Any
 
 from hooks.request import HookRequest
 
+SHARED_WITH_ANNOTATION = "llamastack.io/allowed-namespaces"
+
+
+def shared_with(configmap: dict[str, Any], namespace: str) -> bool:
+    """Whether a ConfigMap's owner opted in to `namespace` reading it."""
+    annotations = (configmap.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(SHARED_WITH_ANNOTATION) if isinstance(annotations, dict) else None
+    if not isinstance(value, str):
+        return False
+    allowed = {item.strip() for item in value.split(",")}
+    return "*" in allowed or namespace in allowed
+
 
 class Related:
-    def __init__(self, request: HookRequest) -> None:
+    def __init__(self, request: HookRequest, allow_cross_namespace: bool = False) -> None:
         self._secrets = request.related.get("Secret.v1") or {}
         self._configmaps = request.related.get("ConfigMap.v1") or {}
+        self._namespace = request.namespace
+        self._allow_cross_namespace = allow_cross_namespace
 
     def secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         return self._secrets.get(f"{namespace}/{name}")
@@ -31,7 +51,11 @@ class Related:
         return key in (secret.get("stringData") or {})
 
     def configmap(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return self._configmaps.get(f"{namespace}/{name}")
+        """The ConfigMap, if it exists and the parent may read it (module docstring)."""
+        found = self._configmaps.get(f"{namespace}/{name}")
+        if found is None or namespace == self._namespace or self._allow_cross_namespace:
+            return found
+        return found if shared_with(found, self._namespace) else None
 
     @staticmethod
     def configmap_text(configmap: dict[str, Any], key: str) -> str | None:

@@ -55,6 +55,9 @@ class Settings:
     # default embedding/reranker models load from the cache on the volume instead of a download.
     model_hub_offline: bool = False
     max_queue_seconds: float = 5.0  # half of Metacontroller's default 10 s webhook timeout
+    # Tenant isolation (docs/security.md): a userConfig / CA bundle ConfigMap in another namespace
+    # is read only when it opts in with an annotation, unless this allows every such reference.
+    allow_cross_namespace_refs: bool = False
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
 
@@ -62,7 +65,7 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """LLSD_IMAGE_OVERRIDES (JSON object), LLSD_AUTH_TOKEN or LLSD_AUTH_TOKEN_FILE,
         LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS, LLSD_ANSWER_CACHE_SECONDS, LLSD_MODEL_HUB_OFFLINE,
-        LLSD_MAX_QUEUE_SECONDS.
+        LLSD_MAX_QUEUE_SECONDS, LLSD_ALLOW_CROSS_NAMESPACE_REFS.
 
         The token is trimmed (a Secret or file written with a trailing newline), as Metacontroller
         trims the value it sends."""
@@ -82,4 +85,5 @@ class Settings:
             answer_cache_seconds=float(env.get("LLSD_ANSWER_CACHE_SECONDS") or cls.answer_cache_seconds),
             model_hub_offline=_flag(env, "LLSD_MODEL_HUB_OFFLINE"),
             max_queue_seconds=float(env.get("LLSD_MAX_QUEUE_SECONDS") or cls.max_queue_seconds),
+            allow_cross_namespace_refs=_flag(env, "LLSD_ALLOW_CROSS_NAMESPACE_REFS"),
         )

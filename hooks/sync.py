@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from generator import (
+    ConfigMapRef,
     GenerationResult,
     Spec,
     SpecError,
@@ -39,7 +40,7 @@ from hooks.children.deployment import (
 )
 from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.firewall import as_applied, check
-from hooks.related import Related
+from hooks.related import SHARED_WITH_ANNOTATION, Related
 from hooks.request import HookRequest
 from hooks.settings import Settings
 from hooks.status import Condition, StatusReport, deployment_view, error_message, route_url
@@ -76,6 +77,17 @@ def _observed_deployment(request: HookRequest) -> dict[str, Any] | None:
     return request.observed("Deployment.apps/v1").get(f"{request.namespace}/{request.name}")
 
 
+def _configmap_missing(ref: ConfigMapRef, namespace: str) -> str:
+    """One message for a ConfigMap in another namespace whether it is missing or does not consent:
+    a tenant learns nothing about objects outside their namespace."""
+    if ref.namespace == namespace:
+        return f"ConfigMap '{ref.namespace}/{ref.name}' not found; create it or fix the name"
+    return (
+        f"ConfigMap '{ref.namespace}/{ref.name}' not found or not shared with namespace '{namespace}': "
+        f"copy it into '{namespace}', or ask its owner to annotate it {SHARED_WITH_ANNOTATION}: {namespace}"
+    )
+
+
 def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
     """Every Secret key and ConfigMap the spec names must exist before anything changes."""
     missing_secret, missing_key = [], []
@@ -101,7 +113,7 @@ def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
                 if not related.secret_has_key(secret, key)
             ]
     missing_configmaps = [
-        {"path": ref.path, "message": f"ConfigMap '{ref.namespace}/{ref.name}' not found; create it or fix the name"}
+        {"path": ref.path, "message": _configmap_missing(ref, spec.namespace)}
         for ref in (spec.user_config, spec.ca_bundle)
         if ref is not None and related.configmap(ref.namespace, ref.name) is None
     ]
@@ -306,7 +318,7 @@ def _healthy(request: HookRequest, settings: Settings, spec: Spec, built: Built)
 def _answer(request: HookRequest, settings: Settings) -> SyncResult:
     """Validate, resolve references, build; the first step that fails answers with the observed
     children and says why in status."""
-    related = Related(request)
+    related = Related(request, settings.allow_cross_namespace_refs)
     try:
         spec = parse_spec(request.parent)
     except SpecError as err:

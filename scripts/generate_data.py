@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+import typing
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ IMAGE = "docker.io/llamastack/distribution-{name}:{version}"
 DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
 UNRESOLVABLE_ENV = re.compile(r"\$\{env\.[A-Z0-9_]+\}")
 KEY_FIELDS = ("api_key", "api_token", "access_token")
+# A config key holds a secret when llama-stack types it SecretStr, or when its name says so
+# (pgvector's `password`, brave-search's `api_key` are plain strings in 0.7.3).
+SECRET_NAME = re.compile(r"(^|_)(api_key|api_token|access_token|password|passwd|secret|token|credentials?)(_|$)")
 ENDPOINT_FIELDS = ("base_url", "url", "uri")
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "generator" / "data"
@@ -48,6 +52,21 @@ def _config_keys(cls: Any) -> tuple[list[str], list[str]]:
         if info.is_required():
             required.append(key)
     return sorted(keys), sorted(required)
+
+
+def _is_secret_type(annotation: Any) -> bool:
+    from pydantic import SecretStr
+
+    return annotation is SecretStr or any(_is_secret_type(arg) for arg in typing.get_args(annotation))
+
+
+def _secret_keys(cls: Any) -> list[str]:
+    """Config keys that hold a secret: a literal value there would land in the ConfigMap."""
+    return sorted(
+        info.alias or name
+        for name, info in cls.model_fields.items()
+        if _is_secret_type(info.annotation) or SECRET_NAME.search(info.alias or name)
+    )
 
 
 def _required_defaults(cls: Any, required: list[str]) -> dict[str, Any]:
@@ -89,6 +108,7 @@ def build_catalog() -> dict[str, Any]:
             entry: dict[str, Any] = {
                 "fields": keys,
                 "required": required,
+                "secret_fields": _secret_keys(cls),
                 "key_field": next((k for k in KEY_FIELDS if k in keys), None),
                 "endpoint_field": next((k for k in ENDPOINT_FIELDS if k in keys), None),
                 "region_field": "region_name" if "region_name" in keys else None,

@@ -1,15 +1,17 @@
 """The CA bundle ConfigMap `<llsd>-ca-bundle`: the certificates of `tlsConfig.caBundle`.
 
-As upstream: the named keys of the user's ConfigMap (possibly in another namespace, which a pod
-could not mount) are concatenated into one `ca-bundle.crt`, keeping only PEM CERTIFICATE blocks
-(a private key pasted by mistake never reaches the pods), within 1000 certificates and 1000 KiB
-(it becomes a ConfigMap, which holds at most 1 MiB).
+As upstream: the named keys of the user's ConfigMap (possibly in another namespace that shares it,
+which a pod could not mount) are concatenated into one `ca-bundle.crt`, keeping only PEM
+CERTIFICATE blocks that parse as X.509 (a private key pasted by mistake, or anything else, never
+reaches the pods), within 1000 certificates and 1000 KiB (a ConfigMap holds at most 1 MiB).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from cryptography import x509
 
 from generator import Spec, SpecError
 from generator.layout import CA_BUNDLE_KEY
@@ -24,8 +26,19 @@ MAX_CA_BUNDLE_BYTES = 1000 * 1024
 MAX_CERTIFICATES = 1000
 
 
+def _parses(block: str) -> bool:
+    try:
+        x509.load_pem_x509_certificate(block.encode("ascii"))
+    except ValueError:
+        return False
+    return True
+
+
 def certificates(text: str) -> list[str]:
-    return [block.replace("\r\n", "\n") for block in PEM_CERTIFICATE.findall(text)]
+    """The PEM CERTIFICATE blocks of `text` that parse as X.509: whatever else a tenant's
+    ConfigMap holds (keys, junk between BEGIN/END lines) never reaches the pods."""
+    blocks = (block.replace("\r\n", "\n") for block in PEM_CERTIFICATE.findall(text))
+    return [block for block in blocks if _parses(block)]
 
 
 def ca_bundle(owner: str, namespace: str, blocks: list[str]) -> dict[str, Any]:
@@ -54,7 +67,7 @@ def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None
         if text is None:
             errors.append({"path": path, "message": f"key '{key}' not found in ConfigMap '{spec.ca_bundle.name}'"})
         elif text.strip() and not certificates(text):
-            errors.append({"path": path, "message": f"key '{key}' holds no PEM certificate (BEGIN CERTIFICATE)"})
+            errors.append({"path": path, "message": f"key '{key}' holds no PEM certificate that parses as X.509"})
         else:
             blocks += certificates(text)
     if not errors and not blocks:

@@ -45,8 +45,12 @@ def canary_secret(name: str, *keys: str, namespace: str = "ai") -> dict[str, Any
     }
 
 
-def configmap(name: str, data: dict[str, str], namespace: str = "ai") -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
+def configmap(name: str, data: dict[str, str], namespace: str = "ai", shared_with: str | None = None) -> dict[str, Any]:
+    """A ConfigMap; `shared_with` sets its owner's consent annotation for other namespaces."""
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace}
+    if shared_with is not None:
+        metadata["annotations"] = {"llamastack.io/allowed-namespaces": shared_with}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
 
 
 def answer(request: dict[str, Any]) -> dict[str, Any]:
@@ -114,8 +118,13 @@ storage:
 """
 CA_PEM = """\
 -----BEGIN CERTIFICATE-----
-MIIBszCCAVmgAwIBAgIUQ2FuYXJ5Q0Fmb3JsbHNkaG9va3Rlc3RzMAoGCCqGSM49
-BAMCMBQxEjAQBgNVBAMMCWxsc2QtdGVzdDAeFw0yNjAxMDEwMDAwMDBaFw0zNjAx
+MIIBNzCB3qADAgECAgMBHV4wCgYIKoZIzj0EAwIwGjEYMBYGA1UEAwwPbGxzZC1l
+eGFtcGxlLWNhMB4XDTI2MDEwMTAwMDAwMFoXDTM2MDEwMTAwMDAwMFowGjEYMBYG
+A1UEAwwPbGxzZC1leGFtcGxlLWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
+1Z3hLf1IT2H4iq4JynZfOum4sUP/Gt06TQz2MjBo72tNT4lb8Qs3z6iN4JE+h4fx
+UPPnL+9I0yh3mZhsWTvCuKMTMBEwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQD
+AgNIADBFAiBWTir+pYrD1J2aVTMSyctvReHPkCgMLrGN0mksVplyawIhANqW6CQ9
+GmnpwgO/BY1LlhIQekVfoG5YRWkFmSw1Rnw/
 -----END CERTIFICATE-----
 """
 
@@ -283,7 +292,18 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
     ),
     "user-config-other-namespace-version-1": lambda: sync_request(
         llsd({"userConfig": {"configMapName": "shared", "configMapNamespace": "platform"}}),
-        [configmap("shared", {"run.yaml": USER_CONFIG_TEXT.replace("version: 2", "version: 1")}, namespace="platform")],
+        [
+            configmap(
+                "shared",
+                {"run.yaml": USER_CONFIG_TEXT.replace("version: 2", "version: 1")},
+                namespace="platform",
+                shared_with="ai",
+            )
+        ],
+    ),
+    "user-config-other-namespace-not-shared": lambda: sync_request(
+        llsd({"userConfig": {"configMapName": "shared", "configMapNamespace": "platform"}}),
+        [configmap("shared", {"config.yaml": USER_CONFIG_TEXT}, namespace="platform", shared_with="other-team")],
     ),
     "user-config-missing": lambda: sync_request(llsd({"userConfig": {"configMapName": "nope"}}), []),
     "rollout-in-progress": lambda: _rollout(finished=False),
@@ -327,7 +347,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
                 },
             }
         ),
-        [VLLM_SECRET, configmap("corp-ca", {"root.pem": CA_PEM}, namespace="platform")],
+        [VLLM_SECRET, configmap("corp-ca", {"root.pem": CA_PEM}, namespace="platform", shared_with="team-b, ai")],
     ),
     "network-and-route": lambda: sync_request(
         llsd(

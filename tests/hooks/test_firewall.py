@@ -100,16 +100,11 @@ def test_a_forged_last_applied_annotation_never_leaves_the_namespace(path, how):
         assert kept == [old]
 
 
-def _firewall_answer(request: dict[str, Any]) -> tuple[int, dict[str, Any], str, str]:
-    app = create_app(settings())
-    client = app.test_client()
+def _firewall_answer(request: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
+    """(status, answer, the /metrics text after it)."""
+    client = create_app(settings()).test_client()
     response = client.post("/sync", json=request)
-    return (
-        response.status_code,
-        response.get_json(),
-        client.get("/metrics").get_data(as_text=True),
-        response.get_data(as_text=True),
-    )
+    return response.status_code, response.get_json(), client.get("/metrics").get_data(as_text=True)
 
 
 def test_a_live_privileged_deployment_on_a_failure_path_is_a_500_not_applied(caplog):
@@ -123,7 +118,7 @@ def test_a_live_privileged_deployment_on_a_failure_path_is_a_500_not_applied(cap
             del child["metadata"]["annotations"]
     broken, related = _broken(parent, "invalid-spec")
     with caplog.at_level("INFO", logger="llsd_hook"):
-        status, body, metrics, _text = _firewall_answer(sync_request(broken, related, observed))
+        status, body, metrics = _firewall_answer(sync_request(broken, related, observed))
     assert status == 500
     assert "spec.template.spec.hostPID: must not be true" in body["error"]
     assert 'outcome="firewall_violation"' in metrics
@@ -144,7 +139,7 @@ def test_an_observed_child_outside_what_the_parent_owns_is_refused(namespace, na
     stray = copy.deepcopy(next(c for c in children if c["kind"] == "Deployment"))
     stray["metadata"].update(namespace=namespace, name=name)
     broken, related = _broken(parent, "missing-secret")
-    status, body, _, _ = _firewall_answer(sync_request(broken, related, [*children, stray]))
+    status, body, _ = _firewall_answer(sync_request(broken, related, [*children, stray]))
     assert status == 500
     assert expected in body["error"], body
 
@@ -153,7 +148,7 @@ def test_an_undeclared_kind_never_leaves_the_hook():
     parent, children = _running()
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "demo"}}
     broken, related = _broken(parent, "invalid-spec")
-    status, body, _, _ = _firewall_answer(sync_request(broken, related, [*children, role]))
+    status, body, _ = _firewall_answer(sync_request(broken, related, [*children, role]))
     assert status == 500
     assert "Role is not a declared child type" in body["error"]
 

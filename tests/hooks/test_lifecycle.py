@@ -110,9 +110,9 @@ def test_editing_a_user_config_rolls_the_pods_whatever_its_key_and_namespace():
 
     for namespace, key in (("ai", "config.yaml"), ("platform", "run.yaml")):
         parent = llsd({"userConfig": {"configMapName": "mine", "configMapNamespace": namespace}})
-        before = answer(sync_request(parent, [configmap("mine", {key: USER_CONFIG_TEXT}, namespace=namespace)]))
+        before = answer(sync_request(parent, [configmap("mine", {key: USER_CONFIG_TEXT}, namespace, shared_with="ai")]))
         edited = USER_CONFIG_TEXT.replace("http://vllm:8000/v1", "http://vllm-2:8000/v1")
-        after = answer(sync_request(parent, [configmap("mine", {key: edited}, namespace=namespace)]))
+        after = answer(sync_request(parent, [configmap("mine", {key: edited}, namespace, shared_with="ai")]))
         assert _config_hash(before) != _config_hash(after), (namespace, key)
 
 

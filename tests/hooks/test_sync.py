@@ -98,7 +98,7 @@ class Cluster:
 
 
 def test_leaving_a_cross_namespace_user_config_keeps_its_copy_until_the_rollout_is_done():
-    shared = configmap("shared", {"config.yaml": USER_CONFIG_TEXT}, namespace="platform")
+    shared = configmap("shared", {"config.yaml": USER_CONFIG_TEXT}, namespace="platform", shared_with="ai")
     cluster = Cluster(llsd({"userConfig": {"configMapName": "shared", "configMapNamespace": "platform"}}), [shared])
     assert cluster.sync(ready=True) == ["demo-user-config"]
     cluster.sync(ready=True)

@@ -96,7 +96,10 @@ def _referenced_configmaps(parent: dict[str, Any], namespace: str) -> list[dict[
 
 
 def _configmap(ref: dict[str, Any], namespace: str, data: dict[str, str]) -> dict[str, Any]:
-    meta = {"name": ref["configMapName"], "namespace": ref.get("configMapNamespace") or namespace}
+    """The ConfigMap a reference names; one in another namespace shares itself with the parent's."""
+    meta: dict[str, Any] = {"name": ref["configMapName"], "namespace": ref.get("configMapNamespace") or namespace}
+    if meta["namespace"] != namespace:
+        meta["annotations"] = {"llamastack.io/allowed-namespaces": namespace}
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data}
 
 
