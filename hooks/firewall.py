@@ -93,9 +93,19 @@ class Parent:
     name: str
 
 
-def _identity(obj: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _identity(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    """(apiVersion, kind, namespace, name); a field that is not a string counts as absent."""
     metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    return obj.get("apiVersion"), obj.get("kind"), metadata.get("namespace"), metadata.get("name")
+    return (
+        _text(obj.get("apiVersion")),
+        _text(obj.get("kind")),
+        _text(metadata.get("namespace")),
+        _text(metadata.get("name")),
+    )
 
 
 def _images(obj: dict[str, Any]) -> set[str]:
@@ -117,7 +127,9 @@ def _pod_problems(obj: dict[str, Any]) -> list[str]:
 def trusted(applied: Any, observed: dict[str, Any]) -> bool:
     """A last-applied annotation stands for the child only if it names the observed object itself
     and holds nothing the hook would not write."""
-    if not isinstance(applied, dict) or _identity(applied) != _identity(observed):
+    if not isinstance(applied, dict) or not isinstance(applied.get("metadata"), dict):
+        return False
+    if _identity(applied) != _identity(observed) or None in _identity(applied):
         return False
     if set(applied) - WRITTEN_FIELDS or set(applied["metadata"]) - WRITTEN_METADATA:
         return False
@@ -169,7 +181,8 @@ def _child_problems(child: Any, parent: Parent, names: NameTable) -> list[str]:
 def check(parent: dict[str, Any], response: dict[str, Any]) -> None:
     """Raise FirewallViolation unless every child of the answer is the parent's own (module doc)."""
     metadata = parent.get("metadata") or {}
-    kind = parent.get("kind") if parent.get("kind") in NAME_TABLES else DEFAULT_PARENT_KIND
+    kind = _text(parent.get("kind"))
+    kind = kind if kind in NAME_TABLES else DEFAULT_PARENT_KIND
     owner = Parent(str(kind), str(metadata.get("namespace") or "default"), str(metadata.get("name")))
     children = response.get("children")
     if not isinstance(children, list):

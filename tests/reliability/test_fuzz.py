@@ -349,7 +349,6 @@ def test_malformed_requests_are_400_with_a_json_error(body):
     for path in ("/sync", "/customize"):
         with captured_logs() as lines:
             status, text = post(path, body)
-        assert status < 500, text
         for where in [text, *lines]:  # the error message never echoes the body's Secrets
             assert_no_secret(where, f"the {path} answer or its log line")
         answer = strict_json(text)
@@ -359,7 +358,9 @@ def test_malformed_requests_are_400_with_a_json_error(body):
             request = None
         if request is not None and well_formed(request):
             if path == "/sync":
-                check_sync(request, status, text)
+                check_sync(request, status, text)  # (e): the firewall may refuse what it was sent
+            else:
+                assert status < 500, text
             continue
         assert status == 400, (status, text)
         assert isinstance(answer.get("error"), str)
