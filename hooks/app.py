@@ -1,6 +1,7 @@
 """The Flask app Metacontroller calls (app factory; no request state outside the request).
 
-POST /sync, POST /customize: Metacontroller v2 hooks (hooks/routes.py). GET /healthz, /readyz:
+POST /sync, POST /customize: Metacontroller v2 hooks (hooks/routes.py). POST /validate: the
+admission webhook for both parent kinds (hooks/admission.py). GET /healthz, /readyz:
 probes. GET /metrics: Prometheus text of every worker (hooks/metrics.py). Every error answer is
 JSON and carries no stack trace.
 """
@@ -11,6 +12,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from hooks import metrics
+from hooks.admission import admission_routes
 from hooks.routes import hook_routes, json_response
 from hooks.settings import Settings
 
@@ -20,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("llsd-hook")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.register_blueprint(hook_routes(settings))
+    app.register_blueprint(admission_routes(settings))
 
     @app.get("/healthz")
     def healthz() -> Response:

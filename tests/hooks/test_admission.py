@@ -1,0 +1,165 @@
+"""POST /validate: AdmissionReview v1 bodies as the API server sends them, for both kinds; every
+problem the generator finds without API access is a denial naming its field path, and its
+warnings come back as admission warnings."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import pytest
+
+from hooks.app import create_app
+from hooks.settings import Settings
+from tests.generator.crs import VLLM, llsd
+
+
+def review(obj: dict[str, Any], operation: str = "CREATE") -> dict[str, Any]:
+    """An AdmissionReview request, field for field as kube-apiserver v1.30+ sends it."""
+    api_version = obj["apiVersion"]
+    group, version = api_version.split("/")
+    plural = obj["kind"].lower() + "s"
+    return {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": str(uuid.uuid4()),
+            "kind": {"group": group, "version": version, "kind": obj["kind"]},
+            "resource": {"group": group, "version": version, "resource": plural},
+            "requestKind": {"group": group, "version": version, "kind": obj["kind"]},
+            "requestResource": {"group": group, "version": version, "resource": plural},
+            "name": obj["metadata"]["name"],
+            "namespace": obj["metadata"]["namespace"],
+            "operation": operation,
+            "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+            "object": None if operation == "DELETE" else obj,
+            "oldObject": obj if operation in ("UPDATE", "DELETE") else None,
+            "dryRun": False,
+            "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"},
+        },
+    }
+
+
+@pytest.fixture
+def client():
+    # A bearer token guards /sync and /customize; the API server does not send it to /validate.
+    return create_app(Settings(bearer_token="metacontroller-only")).test_client()
+
+
+def answer(client, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/validate", json=body)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    payload = response.get_json()
+    assert (payload["apiVersion"], payload["kind"]) == ("admission.k8s.io/v1", "AdmissionReview")
+    assert payload["response"]["uid"] == body["request"]["uid"]
+    return payload["response"]
+
+
+GOOD_LLSD = llsd({"distribution": {"name": "starter"}, "providers": {"inference": VLLM}})
+
+
+def test_a_good_llsd_is_allowed_without_warnings(client):
+    body = review(GOOD_LLSD)
+    assert answer(client, body) == {"uid": body["request"]["uid"], "allowed": True}
+
+
+def test_every_problem_of_an_llsd_is_denied_with_its_field_path(client):
+    bad = llsd(
+        {
+            "distribution": {"name": "starter"},
+            "providers": {
+                "inference": [{"id": "a", "provider": "nope"}],
+                "memory": {"provider": "faiss"},
+            },
+            "resources": {"models": [{"name": "m", "provider": "ghost"}]},
+        }
+    )
+    response = answer(client, review(bad))
+    assert response["allowed"] is False
+    status = response["status"]
+    assert (status["code"], status["reason"]) == (422, "Invalid")
+    causes = {c["field"]: c["message"] for c in status["details"]["causes"]}
+    assert causes["spec.server.providers.inference[0].provider"].startswith("unknown provider 'nope' for inference")
+    assert "does not exist in llama-stack 0.7.3" in causes["spec.server.providers.memory"]
+    assert all(c["reason"] == "FieldValueInvalid" for c in status["details"]["causes"])
+    assert status["message"].startswith(f"{len(causes)} problem(s): ")
+    assert "spec.server.providers.memory: the memory API does not exist" in status["message"]
+
+
+def test_an_unknown_distribution_is_denied_with_the_list(client):
+    response = answer(client, review(llsd({"distribution": {"name": "nope"}})))
+    (cause,) = response["status"]["details"]["causes"]
+    assert cause["field"] == "spec.server.distribution.name"
+    assert cause["message"].startswith("unknown distribution 'nope'; valid names: nvidia, oci, open-benchmark,")
+
+
+def test_a_model_naming_an_unknown_provider_is_denied_by_the_generators_own_check(client):
+    cr = llsd({"providers": {"inference": VLLM}, "resources": {"models": [{"name": "m", "provider": "ghost"}]}})
+    (cause,) = answer(client, review(cr))["status"]["details"]["causes"]
+    assert cause["field"] == "spec.server.resources.models[0].provider"
+    assert cause["message"].startswith("unknown inference provider 'ghost'; known ids: ")
+
+
+def test_generator_warnings_are_admission_warnings(client):
+    response = answer(client, review(llsd({"providers": {"inference": VLLM}, "disabled": ["telemetry"]})))
+    assert response["allowed"] is True
+    assert response["warnings"] == [
+        "spec.server.disabled[0]: the telemetry API does not exist in llama-stack 0.7.3; nothing to disable"
+    ]
+
+
+def test_a_distribution_without_an_image_is_denied_unless_the_hook_overrides_it():
+    cr = llsd({"distribution": {"name": "oci"}})
+    plain = create_app(Settings()).test_client()
+    (cause,) = answer(plain, review(cr))["status"]["details"]["causes"]
+    assert cause["field"] == "spec.server.distribution.name"
+    assert "LLSD_IMAGE_OVERRIDES" in cause["message"]
+    overridden = create_app(Settings(image_overrides={"oci": "registry.local/oci:0.7.3"})).test_client()
+    assert answer(overridden, review(cr))["allowed"] is True
+
+
+def test_user_config_is_left_to_the_sync_which_can_read_the_configmap(client):
+    cr = llsd({"distribution": {"name": "starter"}, "userConfig": {"configMapName": "mine"}})
+    assert answer(client, review(cr))["allowed"] is True
+
+
+def test_update_is_judged_and_delete_or_a_deleting_object_is_always_allowed(client):
+    bad = llsd({"distribution": {"name": "nope"}})
+    assert answer(client, review(bad, "UPDATE"))["allowed"] is False
+    delete = review(bad, "DELETE")
+    assert answer(client, delete) == {"uid": delete["request"]["uid"], "allowed": True}
+    deleting = copy.deepcopy(bad)
+    deleting["metadata"]["deletionTimestamp"] = "2026-12-04T16:00:00Z"
+    assert answer(client, review(deleting, "UPDATE"))["allowed"] is True
+
+
+def test_a_kind_the_hook_does_not_serve_is_allowed(client):
+    other = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "ai"}}
+    assert answer(client, review(other))["allowed"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview"}, "expected an AdmissionReview"),
+        ({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {}}, "request.uid is required"),
+    ],
+)
+def test_a_malformed_review_is_a_400(client, body, message):
+    response = client.post("/validate", json=body)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_no_secret_value_of_the_cr_is_echoed(client):
+    cr = llsd(
+        {
+            "distribution": {"name": "nope"},
+            "providers": {"inference": {**VLLM, "config": {"api_token": "sk-LITERAL-SECRET", "bogus": 1}}},
+        }
+    )
+    response = client.post("/validate", json=review(cr))
+    assert response.get_json()["response"]["allowed"] is False
+    assert b"sk-LITERAL-SECRET" not in response.data
