@@ -22,7 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.workload import ROOT, load_sample, scaled_cr, sync_request
+from tests.support.metacontroller import sync_request
+from tests.support.net import free_port
+from tests.support.paths import ROOT, load_sample
+from tests.support.workload import scaled_cr
 
 VENV_BIN = Path(sys.executable).parent
 GUNICORN_OPTIONS = ["--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30"]
@@ -31,12 +34,6 @@ WARMUP_SECONDS = 2
 UNCACHED = ("example-with-providers", "scale-200")
 RESULTS = ROOT / "bench-results"
 PLOT = ROOT / "docs" / "bench.png"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

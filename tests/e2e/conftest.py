@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.fake_openai import FakeOpenAI
 from tests.e2e.podrunner import Pod, run_hook_pod, run_pod
 from tests.e2e.postgres import PostgresServer, PostgresUnavailable, find_bindir, postgres_server
+from tests.support.fake_openai import FakeOpenAI
 
 
 @pytest.fixture

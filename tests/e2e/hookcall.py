@@ -15,8 +15,8 @@ from typing import Any
 from hooks.app import create_app
 from hooks.settings import Settings
 from tests.support.metacontroller import sync_request
+from tests.support.objects import NOW
 
-NOW = "2026-01-01T00:00:00Z"
 NAMESPACE = "ai"
 
 _APP = create_app(Settings(clock=lambda: NOW))
@@ -40,10 +40,6 @@ def secret(name: str, data: dict[str, str], type_: str = "Opaque") -> dict[str, 
         "metadata": {"name": name, "namespace": NAMESPACE},
         "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
     }
-
-
-def configmap(name: str, data: dict[str, str], namespace: str = NAMESPACE) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace}, "data": data}
 
 
 def key_ref(name: str, key: str) -> dict[str, Any]:

@@ -90,6 +90,8 @@ from typing import Any
 
 import yaml
 
+from tests.support.net import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 DEFAULT_PORT = 8321
@@ -242,12 +244,6 @@ def expand_vars(value: str, env: Mapping[str, str]) -> str:
         return env.get(name, m.group(0))
 
     return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)", sub, value)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -27,7 +27,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -35,6 +34,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.net import free_port
 
 PG_OS_USER = "postgres"
 START_TIMEOUT = 60
@@ -63,12 +64,6 @@ def find_bindir() -> Path:
         "no PostgreSQL binaries (initdb, pg_ctl, psql) in /usr/lib/postgresql/*/bin or pg_config --bindir; "
         "install the Debian package `postgresql` (`.ci/run` does)"
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

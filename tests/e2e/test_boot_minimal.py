@@ -4,7 +4,7 @@ This proves the harness end to end before the hook exists: the Deployment here h
 the hook returns (command, env with secretKeyRef, config ConfigMap at /etc/llama-stack, emptyDir
 at /.llama, startupProbe on /v1/health), and the same checks later run on hook-generated pods.
 
-Fakes: the upstream model server is tests/e2e/fake_openai.py (no vLLM can run here); everything
+Fakes: the upstream model server is tests/support/fake_openai.py (no vLLM can run here); everything
 else (llama-stack, its config parsing, sqlite and PostgreSQL storage, HTTP) is real.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.fake_openai import REPLY, FakeOpenAI, wait_for
 from tests.e2e.podrunner import Pod, listening_addresses
 from tests.e2e.postgres import PostgresServer
+from tests.support.fake_openai import REPLY, FakeOpenAI, wait_for
 
 pytestmark = pytest.mark.boot
 

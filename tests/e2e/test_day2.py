@@ -7,7 +7,7 @@ through the llama-stack API: a valid change rolls a new pod that serves it; an i
 leaves every child identical, so the running pod keeps serving, and status says why; a CR whose
 YAML text only changes in layout maps to the same ConfigMap.
 
-Fake: the model servers (tests/e2e/fake_openai.py). llama-stack and the hook are real.
+Fake: the model servers (tests/support/fake_openai.py). llama-stack and the hook are real.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.fake_openai import REPLY, FakeOpenAI
 from tests.e2e.hookcall import condition, generated_config, key_ref, llsd, post_sync, secret
 from tests.e2e.podrunner import Pod, run_hook_pod
+from tests.support.fake_openai import REPLY, FakeOpenAI
 from tests.support.metacontroller import Cluster
 
 pytestmark = pytest.mark.boot

@@ -9,7 +9,7 @@ runs exactly as the hook wrote it: `install-provider-<id>` (`/bin/sh -c`, `pip i
 into the shared emptyDir, offline), `merge-config` (`python3 -c <external_merge.py>`), then the
 server on the merged config with PYTHONPATH pointing at the installed packages.
 
-Fakes: the model server (tests/e2e/fake_openai.py) and the image registry (a directory).
+Fakes: the model server (tests/support/fake_openai.py) and the image registry (a directory).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from tests.e2e.external_provider.build import build_image_dir
-from tests.e2e.fake_openai import REPLY, FakeOpenAI, message_text
 from tests.e2e.hookcall import child, condition, key_ref, listing, llsd, post_sync, secret, sync
 from tests.e2e.podrunner import Pod, PodFailed, run_hook_pod
 from tests.e2e.stackclient import stack_client
+from tests.support.fake_openai import REPLY, FakeOpenAI, message_text
 
 pytestmark = pytest.mark.boot
 
@@ -125,7 +125,7 @@ def test_the_external_provider_answers_a_request_routed_to_it(
     (it serves builtin::websearch), whose answer, made with the CR's `prefix`, goes back upstream.
 
     The user's client is the real llama-stack-client; the fake model calls the tool it is offered
-    and named in the prompt (tests/e2e/fake_openai.py).
+    and named in the prompt (tests/support/fake_openai.py).
     """
     _, pod, upstream = external_pod
     groups = {t["toolgroup_id"]: t["name"] for t in listing(pod.get("/v1/tools").json())}

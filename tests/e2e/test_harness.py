@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.fake_openai import REPLY, UNSAFE_MARKER, FakeOpenAI, embedding_for, wait_for
 from tests.e2e.podrunner import (
     REDACTED,
     ObjectStore,
@@ -33,6 +32,7 @@ from tests.e2e.podrunner import (
 )
 from tests.e2e.postgres import PostgresServer
 from tests.e2e.tls import self_signed_cert
+from tests.support.fake_openai import REPLY, UNSAFE_MARKER, FakeOpenAI, embedding_for, wait_for
 
 SECRET_VALUE = "sk-harness-s3cret-value"
 

@@ -6,7 +6,7 @@ hook's `/sync` for the children, starts **the Deployment of that answer** with t
 config is written here: a misnamed field, a missing provider or a Secret that does not reach its
 consumer in the hook's output makes a check fail.
 
-Fakes, only for what cannot run here: the model servers (tests/e2e/fake_openai.py stands in for
+Fakes, only for what cannot run here: the model servers (tests/support/fake_openai.py stands in for
 vLLM: no GPU, no network) and Kubernetes itself (the pod runner plays the kubelet). llama-stack
 0.7.3, its config parsing, its storage (SQLite files and a real PostgreSQL), TLS and HTTP are real.
 
@@ -27,11 +27,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.fake_openai import REPLY, FakeOpenAI, wait_for
 from tests.e2e.hookcall import (
     child,
     condition,
-    configmap,
     generated_config,
     key_ref,
     listing,
@@ -42,6 +40,8 @@ from tests.e2e.hookcall import (
 from tests.e2e.podrunner import Pod, PodFailed, http_request, run_hook_pod
 from tests.e2e.postgres import PostgresServer
 from tests.e2e.tls import self_signed_cert
+from tests.support.fake_openai import REPLY, FakeOpenAI, wait_for
+from tests.support.objects import configmap
 
 pytestmark = pytest.mark.boot
 

@@ -13,7 +13,7 @@ provider with its key from a Secret, a chat model, an embedding model from that 
   reaches the upstream model in the next request;
 - `run_shield` reports a violation for the marked prompt and none for a clean one.
 
-Fakes, only for what cannot run here: the model server (tests/e2e/fake_openai.py: bag-of-words
+Fakes, only for what cannot run here: the model server (tests/support/fake_openai.py: bag-of-words
 embeddings, llama-guard style verdicts, a model that calls the tool it is asked to) and
 Kubernetes (the pod runner). llama-stack 0.7.3 with the starter's real dependencies (torch,
 sentence-transformers, faiss), its file ingestion, chunking, vector index and llama-guard are real.
@@ -31,10 +31,10 @@ import pytest
 import yaml
 from llama_stack_client import LlamaStackClient
 
-from tests.e2e.fake_openai import REPLY, UNSAFE_MARKER, FakeOpenAI, guard_verdict, message_text
 from tests.e2e.hookcall import generated_config, key_ref, llsd, secret, sync
 from tests.e2e.podrunner import Pod, run_hook_pod
 from tests.e2e.stackclient import stack_client
+from tests.support.fake_openai import REPLY, UNSAFE_MARKER, FakeOpenAI, guard_verdict, message_text
 
 pytestmark = [pytest.mark.boot, pytest.mark.use]
 

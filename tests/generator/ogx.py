@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from generator import catalog, registry
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM_SAMPLES = ROOT / "tests" / "data" / "upstream-ogx" / "samples"
 OUR_SAMPLES = ROOT / "manifests" / "samples"
 

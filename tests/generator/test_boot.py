@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ from pathlib import Path
 import pytest
 
 from generator import generate
-from tests.e2e.fake_openai import FakeOpenAI
 from tests.generator.crs import llsd, secret
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.boot
 API_KEY = "boot-test-canary-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str, body: dict | None = None) -> dict:

@@ -9,7 +9,6 @@ would be.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,7 @@ from generator import SpecError, check_user_config, generate
 from generator.storage import PG_SHIM_VARS
 from tests.generator.crs import CASES
 from tests.support.conformance import validate_config
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 
 def _samples() -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:

@@ -11,8 +11,7 @@ from pathlib import Path
 import yaml
 
 from generator import llama_stack_version
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
 
 
 def test_committed_data_matches_installed_llama_stack():

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from generator import naming
-from tests.hooks.cases import GOLDEN
+from tests.support.paths import GOLDEN
 
 FIXED_NAMES = (
     naming.deployment_name,

@@ -8,13 +8,11 @@ Secret values are canaries that must never appear in any response.
 
 from __future__ import annotations
 
-import base64
 import copy
 import itertools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -23,34 +21,8 @@ from hooks.app import create_app
 from hooks.settings import Settings
 from tests.generator.crs import VLLM, llsd, secret
 from tests.support.metacontroller import sync_request
-
-ROOT = Path(__file__).resolve().parents[2]
-GOLDEN = ROOT / "tests" / "golden"
-SAMPLES = ROOT / "manifests" / "samples"
-NOW = "2026-01-01T00:00:00Z"
-CANARY = "CANARY-secret-value-7c1e"
-
-
-def settings() -> Settings:
-    return Settings(clock=lambda: NOW, operator_version="0.1.0")
-
-
-def canary_secret(name: str, *keys: str, namespace: str = "ai") -> dict[str, Any]:
-    value = base64.b64encode(CANARY.encode()).decode()
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": dict.fromkeys(keys, value),
-    }
-
-
-def configmap(name: str, data: dict[str, str], namespace: str = "ai", shared_with: str | None = None) -> dict[str, Any]:
-    """A ConfigMap; `shared_with` sets its owner's consent annotation for other namespaces."""
-    metadata: dict[str, Any] = {"name": name, "namespace": namespace}
-    if shared_with is not None:
-        metadata["annotations"] = {"llamastack.io/allowed-namespaces": shared_with}
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
+from tests.support.objects import canary_secret, configmap, settings
+from tests.support.paths import SAMPLES
 
 
 def answer(request: dict[str, Any]) -> dict[str, Any]:

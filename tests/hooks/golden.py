@@ -7,7 +7,8 @@ import json
 import shutil
 import sys
 
-from tests.hooks.cases import CASES, GOLDEN, answer, request_for
+from tests.hooks.cases import CASES, answer, request_for
+from tests.support.paths import GOLDEN
 
 
 def render(case: str) -> tuple[str, str]:

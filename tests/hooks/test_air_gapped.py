@@ -10,8 +10,9 @@ import pytest
 from hooks.app import create_app
 from hooks.settings import Settings
 from tests.generator.crs import VLLM, llsd
-from tests.hooks.cases import NOW, VLLM_SECRET
+from tests.hooks.cases import VLLM_SECRET
 from tests.support.metacontroller import sync_request
+from tests.support.objects import NOW
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 

@@ -11,8 +11,9 @@ import pytest
 from hooks import sync as sync_module
 from hooks.app import create_app
 from hooks.settings import Settings
-from tests.hooks.cases import CANARY, MINIMAL, VLLM_SECRET, settings
+from tests.hooks.cases import MINIMAL, VLLM_SECRET
 from tests.support.metacontroller import sync_request
+from tests.support.objects import CANARY, settings
 from tests.support.prometheus import sample_sum
 
 

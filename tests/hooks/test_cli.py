@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+
+from tests.support.net import free_port
 
 CR = """\
 apiVersion: llamastack.io/v1alpha1
@@ -109,15 +110,9 @@ def test_a_malformed_image_override_is_a_usage_error(tmp_path: Path, monkeypatch
     assert "LLSD_IMAGE_OVERRIDES must be a JSON object" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_runs_gunicorn_with_the_image_override():
     """The container entrypoint, for real: gunicorn answers /healthz and /sync on the bind address."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "hooks.cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--image-override", "starter=mirror.example.com/served:3"],

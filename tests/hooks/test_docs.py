@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from hooks.children import CHILD_RESOURCES
-from tests.hooks.cases import GOLDEN, ROOT
+from tests.support.paths import GOLDEN, ROOT
 
 TEXT = (ROOT / "docs" / "hooks.md").read_text()
 

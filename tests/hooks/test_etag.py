@@ -14,8 +14,9 @@ import json
 import pytest
 
 from hooks.app import create_app
-from tests.hooks.cases import MINIMAL, VLLM_SECRET, settings
+from tests.hooks.cases import MINIMAL, VLLM_SECRET
 from tests.support.metacontroller import sync_request
+from tests.support.objects import settings
 
 SYNC = sync_request(MINIMAL, [VLLM_SECRET])
 CUSTOMIZE = {"controller": {}, "parent": MINIMAL}

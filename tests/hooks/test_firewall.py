@@ -17,9 +17,10 @@ import pytest
 
 from hooks.app import create_app
 from tests.generator.crs import VLLM
-from tests.hooks.cases import MINIMAL, VLLM_SECRET, answer, settings, with_status
+from tests.hooks.cases import MINIMAL, VLLM_SECRET, answer, with_status
 from tests.hooks.test_sync import as_the_api_server_shows_it
 from tests.support.metacontroller import sync_request
+from tests.support.objects import settings
 
 LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
 PRIVILEGED_POD = {

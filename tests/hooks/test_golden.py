@@ -16,7 +16,9 @@ import pytest
 from kubernetes_validate.utils import latest_version
 
 from hooks.children import CHILD_RESOURCES
-from tests.hooks.cases import CANARY, CASES, GOLDEN, answer
+from tests.hooks.cases import CASES, answer
+from tests.support.objects import CANARY
+from tests.support.paths import GOLDEN
 
 V2_RESPONSE_KEYS = {"status", "children", "resyncAfterSeconds", "finalized"}
 KUBERNETES_VERSIONS = ("1.30.0", latest_version())

@@ -16,8 +16,9 @@ import pytest
 from hooks.app import create_app
 from hooks.settings import Settings
 from tests.generator.crs import VLLM, llsd, secret
-from tests.hooks.cases import CA_PEM, MINIMAL, NOW, USER_CONFIG_TEXT, VLLM_SECRET, answer, configmap, with_status
+from tests.hooks.cases import CA_PEM, MINIMAL, USER_CONFIG_TEXT, VLLM_SECRET, answer, with_status
 from tests.support.metacontroller import sync_request
+from tests.support.objects import NOW, configmap
 
 PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nPrivateKeyCanary0000000000000000000000\n-----END PRIVATE KEY-----\n"
 NOT_A_CERTIFICATE = "-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGUgYXQgYWxs\n-----END CERTIFICATE-----\n"

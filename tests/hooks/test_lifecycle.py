@@ -106,7 +106,8 @@ def _config_hash(response: dict) -> str:
 def test_editing_a_user_config_rolls_the_pods_whatever_its_key_and_namespace():
     """The pod template carries a hash of the user's config: an edit must change it."""
     from tests.generator.crs import llsd
-    from tests.hooks.cases import USER_CONFIG_TEXT, configmap
+    from tests.hooks.cases import USER_CONFIG_TEXT
+    from tests.support.objects import configmap
 
     for namespace, key in (("ai", "config.yaml"), ("platform", "run.yaml")):
         parent = llsd({"userConfig": {"configMapName": "mine", "configMapNamespace": namespace}})

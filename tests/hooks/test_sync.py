@@ -9,8 +9,9 @@ import json
 from typing import Any
 
 from tests.generator.crs import VLLM, llsd
-from tests.hooks.cases import CA_PEM, MINIMAL, USER_CONFIG_TEXT, VLLM_SECRET, answer, configmap, with_status
+from tests.hooks.cases import CA_PEM, MINIMAL, USER_CONFIG_TEXT, VLLM_SECRET, answer, with_status
 from tests.support.metacontroller import ready_status, sync_request
+from tests.support.objects import configmap
 
 LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
 

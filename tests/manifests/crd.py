@@ -7,16 +7,15 @@ import re
 from collections.abc import Iterator
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import celpy
 import jsonschema
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT, SAMPLES
+
 CRD_PATH = ROOT / "manifests" / "crd" / "llamastackdistributions.yaml"
-SAMPLES = ROOT / "manifests" / "samples"
 
 
 def load_crd() -> dict[str, Any]:

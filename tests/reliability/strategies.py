@@ -9,34 +9,22 @@ and use both key forms (v2 `ns/name`, v1 `name`). Every related Secret value is 
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from hypothesis import strategies as st
 
 from hooks.app import create_app
-from hooks.settings import Settings
 from tests.generator.crs import CASES as GENERATOR_CASES
 from tests.hooks.cases import CA_PEM, MINIMAL, USER_CONFIG_TEXT
 from tests.support.metacontroller import CHILD_TYPES, sync_request
+from tests.support.objects import CANARY_B64, canary_secret, settings
+from tests.support.paths import load_sample, sample_names
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "manifests" / "samples"
-NOW = "2026-01-01T00:00:00Z"
 LAST_APPLIED = "metacontroller.k8s.io/last-applied-configuration"
-# Never produced by any strategy (no text strategy here is long enough to hit it by chance).
-CANARY = "CANARY-7f3e9b2d-related-secret-value"
-CANARY_B64 = base64.b64encode(CANARY.encode()).decode()
-
-
-def settings() -> Settings:
-    return Settings(clock=lambda: NOW, operator_version="0.1.0")
 
 
 @dataclass
@@ -55,18 +43,6 @@ def _walk(value: Any):
     elif isinstance(value, list):
         for item in value:
             yield from _walk(item)
-
-
-def canary_secret(name: str, namespace: str, keys: set[str]) -> dict[str, Any]:
-    """Half the keys in `data` (base64), half in `stringData` (raw): both forms must never leak."""
-    ordered = sorted(keys)
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": dict.fromkeys(ordered[::2], CANARY_B64),
-        "stringData": dict.fromkeys(ordered[1::2], CANARY),
-    }
 
 
 def _referenced_secrets(parent: dict[str, Any]) -> dict[str, set[str]]:
@@ -113,17 +89,19 @@ def _base(name: str, parent: dict[str, Any], docs: list[dict[str, Any]]) -> Base
         for made in _referenced_configmaps(parent, namespace)
         if (made["metadata"]["name"], made["metadata"]["namespace"]) not in named
     ]
-    secrets = [canary_secret(s, namespace, keys) for s, keys in sorted(_referenced_secrets(parent).items())]
+    secrets = [
+        canary_secret(s, *keys, namespace=namespace, string_data=True)
+        for s, keys in sorted(_referenced_secrets(parent).items())
+    ]
     return Base(name, parent, secrets + configmaps)
 
 
 @cache
 def bases() -> tuple[Base, ...]:
     found = []
-    for path in sorted(SAMPLES.glob("*.yaml")):
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
-        parent = next(d for d in docs if d.get("kind") == "LlamaStackDistribution")
-        found.append(_base(f"sample:{path.stem}", parent, docs))
+    for sample in sample_names():
+        parent, docs = load_sample(sample)
+        found.append(_base(f"sample:{sample}", parent, docs))
     for name, parent in sorted(GENERATOR_CASES.items()):
         found.append(_base(f"crs:{name}", parent, []))
     found.append(_base("hooks:minimal", MINIMAL, []))
@@ -405,7 +383,8 @@ def related_objects(draw: st.DrawFn, base: Base) -> list[dict[str, Any]]:
         found.append(obj)
     for _ in range(draw(st.integers(0, 2))):
         name = draw(NAMEISH.filter(bool))
-        found.append(canary_secret(name, namespace, {draw(st.sampled_from(["token", "key", "tls.crt"]))}))
+        key = draw(st.sampled_from(["token", "key", "tls.crt"]))
+        found.append(canary_secret(name, key, namespace=namespace, string_data=True))
     return found
 
 

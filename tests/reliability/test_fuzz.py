@@ -32,16 +32,10 @@ from hypothesis import strategies as st
 from generator import SpecError, parse_spec
 from hooks.app import create_app
 from hooks.logs import LOGGER_NAME, JsonFormatter
-from tests.reliability.strategies import (
-    CANARY,
-    CANARY_B64,
-    LAST_APPLIED,
-    customize_requests,
-    malformed_bodies,
-    sync_requests,
-)
-from tests.reliability.strategies import settings as hook_settings
+from tests.reliability.strategies import LAST_APPLIED, customize_requests, malformed_bodies, sync_requests
 from tests.support.metacontroller import CHILD_TYPES
+from tests.support.objects import CANARY, CANARY_B64
+from tests.support.objects import settings as hook_settings
 
 EXAMPLES = int(os.environ.get("LLSD_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

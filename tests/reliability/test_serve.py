@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from bench.soak import HookServer
-from bench.workload import scaled_cr
 from tests.e2e.tls import self_signed_cert
+from tests.support.hook_server import HookServer
 from tests.support.metacontroller import sync_request
+from tests.support.workload import scaled_cr
 
 TOKEN = "reliability-test-token-3f9a"
 
@@ -40,13 +40,13 @@ def _call(server: HookServer, method: str, path: str, body: bytes | None = None,
         conn.close()
 
 
-@pytest.mark.parametrize("token_from", ["env", "file"])
 def _get(connection: http.client.HTTPConnection, path: str) -> bytes:
     """One GET on `connection`, its body read (where a refused connection shows)."""
     connection.request("GET", path)
     return connection.getresponse().read()
 
 
+@pytest.mark.parametrize("token_from", ["env", "file"])
 def test_https_with_bearer_token(certificate, tmp_path, token_from):
     certfile, keyfile = certificate
     if token_from == "env":

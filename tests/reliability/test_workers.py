@@ -14,10 +14,10 @@ from pathlib import Path
 
 from prometheus_client.mmap_dict import MmapedDict
 
-from bench.soak import HookServer
-from bench.workload import scaled_cr
+from tests.support.hook_server import HookServer
 from tests.support.metacontroller import sync_request
 from tests.support.prometheus import sample_sum
+from tests.support.workload import scaled_cr
 
 
 def _body(index: int = 0, count: int = 2) -> bytes:
