@@ -76,9 +76,23 @@ def _config_value(value: Any) -> Any:
     return value
 
 
-def _is_secret(row: TypedProvider, field: str) -> bool:
-    declared = row.schema._declared_fields.get(field)  # marshmallow's public-by-convention field map
+def is_secret_field(declared: fields.Field | None) -> bool:
+    """Whether a typed provider field holds a Secret reference (it becomes an env var)."""
     return isinstance(declared, fields.Nested) and declared.nested is SecretKeyRefSchema
+
+
+# Typed fields whose config key the catalog names per provider; other fields are snake_cased.
+CATALOG_NAMED = {"endpoint": "endpoint_field", "apiKey": "key_field", "apiToken": "key_field", "region": "region_field"}
+
+
+def config_key(field: str, info: Mapping[str, Any]) -> str:
+    """Where a typed field goes in the provider's config: the catalog names the endpoint,
+    credential and region keys of each provider (`base_url`, `auth_credential` in OGX 1.5's
+    inference providers, `region_name`); other fields are snake_cased, as upstream names them."""
+    catalog_key = CATALOG_NAMED.get(field)
+    if catalog_key and info.get(catalog_key):
+        return str(info[catalog_key])
+    return snake(field)
 
 
 class _Providers:
@@ -160,26 +174,15 @@ class _Providers:
         for field, value in item.items():
             if field == "id":
                 continue
-            key = self._config_key(row, field, info)
+            key = config_key(field, info)
             origins[key] = f"{path}.{field}"
-            if _is_secret(row, field):
+            if is_secret_field(row.schema._declared_fields.get(field)):
                 secrets[key] = (f"{path}.{field}", value, cr_field_token(field))
             else:
                 config[key] = _config_value(value)
         explicit = "id" in item
         provider_id = item.get("id") or row.default_id
         self.add(row.api, path, row.provider_type, provider_id, explicit, config, secrets, origins, path)
-
-    @staticmethod
-    def _config_key(row: TypedProvider, field: str, info: Mapping[str, Any]) -> str:
-        """Where a typed field goes: the catalog names the endpoint, credential and region keys
-        of each provider (`base_url`, `auth_credential` in OGX 1.5's inference providers,
-        `region_name`); other fields are snake_cased, as upstream's Go types name them."""
-        named = {"endpoint": "endpoint_field", "apiKey": "key_field", "apiToken": "key_field", "region": "region_field"}
-        catalog_key = named.get(field)
-        if catalog_key and info.get(catalog_key):
-            return str(info[catalog_key])
-        return snake(field)
 
     def custom(self, cr_api: str, item: dict[str, Any], path: str) -> None:
         config = copy.deepcopy(item.get("settings") or {})
