@@ -31,7 +31,10 @@ def main() -> int:
             directory.mkdir(parents=True, exist_ok=True)
             (directory / "request.json").write_text(request)
             (directory / "response.json").write_text(response)
-        elif not (directory / "response.json").exists() or (directory / "response.json").read_text() != response:
+        elif any(
+            not (directory / name).exists() or (directory / name).read_text() != text
+            for name, text in (("request.json", request), ("response.json", response))
+        ):
             stale.append(case)
     for case in stale:
         print(f"stale: tests/golden/{case}", file=sys.stderr)

@@ -1,9 +1,12 @@
 """Golden hook tests: each tests/golden/<case>/request.json gives exactly response.json.
 
-Regenerate with `make golden` and review the diff. Every response also passes Metacontroller's
-strict v2 decoding (only its four top-level keys), every child validates strictly against the
-schemas of Kubernetes 1.30 (the oldest release we support) and of the newest release
-kubernetes-validate knows, and no Secret value from the request appears anywhere in it.
+Regenerate with `make golden` and review the diff. Each request.json is what the case table
+builds (so a stale request cannot hide behind a matching response). Every response also passes
+Metacontroller's strict v2 decoding (only its four top-level keys), every child validates
+strictly against the schemas of Kubernetes 1.30 (the oldest release we support) and of the
+newest release kubernetes-validate knows, every status fits the CRD's status schema with unknown
+fields forbidden (the API server would prune them silently), and no Secret value from the request
+appears anywhere in it.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import base64
 import json
 
+import jsonschema
 import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import latest_version
 
 from hooks.children import CHILD_RESOURCES
 from tests.hooks.cases import CASES, answer
+from tests.hooks.golden import render
+from tests.manifests.crd import open_api_schema, to_json_schema
 from tests.support.objects import CANARY
 from tests.support.paths import GOLDEN
 
@@ -37,6 +43,32 @@ def test_every_case_has_golden_files():
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_response_matches_golden(case):
     assert answer(load(case, "request.json")) == load(case, "response.json")
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_request_is_what_the_case_table_builds(case):
+    request, _ = render(case)
+    assert (GOLDEN / case / "request.json").read_text() == request, "run `make golden` and review the diff"
+
+
+STATUS_SCHEMA = to_json_schema(open_api_schema()["properties"]["status"])
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_status_fits_the_crd_status_schema(case):
+    """A status field the CRD does not declare would be pruned by the API server without a word."""
+    status = load(case, "response.json")["status"]
+    errors = [
+        f"status.{'.'.join(map(str, e.path))}: {e.message}"
+        for e in jsonschema.Draft7Validator(STATUS_SCHEMA).iter_errors(status)
+    ]
+    assert not errors
+
+
+def test_the_status_schema_forbids_unknown_fields():
+    """Otherwise the test above would prove nothing."""
+    status = {**load("create-minimal", "response.json")["status"], "notDeclared": 1}
+    assert not jsonschema.Draft7Validator(STATUS_SCHEMA).is_valid(status)
 
 
 @pytest.mark.parametrize("case", CASE_NAMES)
