@@ -18,7 +18,8 @@ from generator import catalog, registry
 from tests.support.paths import ROOT
 
 UPSTREAM_SAMPLES = ROOT / "tests" / "data" / "upstream-ogx" / "samples"
-OUR_SAMPLES = ROOT / "manifests" / "samples"
+OUR_SAMPLES = ROOT / "manifests" / "samples" / "ogxserver"
+LLSD_SAMPLES = ROOT / "manifests" / "samples"
 
 
 class LineCatalog:

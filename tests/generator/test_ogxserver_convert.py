@@ -10,13 +10,13 @@ from generator import SpecError
 from generator.ogxserver.convert import convert_documents, convert_llsd
 from generator.ogxserver.translate import translate
 from tests.generator.crs import VLLM, llsd, secret
-from tests.generator.ogx import CATALOG, OUR_SAMPLES
+from tests.generator.ogx import CATALOG, LLSD_SAMPLES
 from tests.manifests.crd import ogx_admission_errors
 
 
 def llsd_samples() -> dict[str, dict]:
     found = {}
-    for path in sorted(OUR_SAMPLES.glob("*.yaml")):
+    for path in sorted(LLSD_SAMPLES.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if isinstance(doc, dict) and doc.get("kind") == "LlamaStackDistribution":
                 found[path.stem] = doc

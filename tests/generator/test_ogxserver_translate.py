@@ -9,9 +9,10 @@ from generator import SpecError
 from generator.ogxserver.fieldmap import to_ogx_path, to_ogx_text
 from generator.ogxserver.translate import ogx_errors, translate
 from generator.pipeline import build_config
-from tests.generator.ogx import CATALOG, UPSTREAM_SAMPLES, ogxserver, ogxserver_documents, ref
+from tests.generator.ogx import CATALOG, OUR_SAMPLES, UPSTREAM_SAMPLES, ogxserver, ogxserver_documents, ref
 
 UPSTREAM = ogxserver_documents(UPSTREAM_SAMPLES)
+OURS = ogxserver_documents(OUR_SAMPLES)
 
 
 def errors_of(cr: dict) -> dict[str, str]:
@@ -24,10 +25,11 @@ def test_upstream_samples_are_all_there():
     assert len(UPSTREAM) == 11
 
 
-@pytest.mark.parametrize("name", sorted(UPSTREAM))
-def test_every_upstream_sample_translates(name):
-    spec = translate(UPSTREAM[name], CATALOG)
-    assert spec.name == UPSTREAM[name]["metadata"]["name"]
+@pytest.mark.parametrize("name", sorted({**UPSTREAM, **OURS}))
+def test_every_sample_translates(name):
+    sample = {**UPSTREAM, **OURS}[name]
+    spec = translate(sample, CATALOG)
+    assert spec.name == sample["metadata"]["name"]
     assert spec.ogx is not None
     assert spec.raw["server"]["containerSpec"]["name"] == "ogx"
 
