@@ -29,11 +29,6 @@ def _catalog() -> dict[str, dict[str, dict[str, Any]]]:
     return load_data("providers.yaml")["apis"]
 
 
-def provider_apis() -> list[str]:
-    """APIs served by providers; the others (models, shields, prompts, ...) are always there."""
-    return sorted(_catalog())
-
-
 def provider_types(api: str) -> dict[str, dict[str, Any]]:
     return _catalog().get(api, {})
 

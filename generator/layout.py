@@ -19,7 +19,7 @@ DEFAULT_PORT = 8321
 HEALTH_PATH = "/v1/health"
 STORAGE_CONNECTION_ENV = "LLSD_STORAGE_CONNECTION_STRING"
 
-# External providers (spec 001): init containers install wheels here; a merge step writes the
+# External providers: init containers install wheels here; a merge step writes the
 # final config, which the server then runs instead of CONFIG_PATH.
 EXTERNAL_DIR = "/opt/llama-stack/external-providers"
 EXTERNAL_PACKAGES_DIR = f"{EXTERNAL_DIR}/python-packages"

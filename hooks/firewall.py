@@ -1,4 +1,4 @@
-"""The answer firewall (DESIGN §7): the one check every /sync answer passes before it leaves.
+"""The answer firewall: the one check every /sync answer passes before it leaves.
 
 Metacontroller runs with wide RBAC (`*/*/*`) and creates or updates whatever a 200 answer lists,
 in whatever namespace it names: the hook is the only guard. Observed children carry input a

@@ -13,7 +13,6 @@ from generator import Spec, llama_stack_version
 from generator.naming import service_name
 
 MAX_MESSAGE = 4000
-CONDITION_TYPES = ("ValidationSucceeded", "SecretsResolved", "ConfigReady", "DeploymentReady")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The sync hook: a v2 request in, the desired children and the parent's status out.
 
-Safety first (DESIGN §7): Metacontroller deletes every owned child that a 200 answer leaves out.
+Safety first: Metacontroller deletes every owned child that a 200 answer leaves out.
 So a bad spec, a missing Secret or a generation error answers with the children it observed,
 as we last applied them, and the problem in status: the running instance keeps its last good
 config. Only a fault of the hook itself is a 5xx (Metacontroller then changes nothing).

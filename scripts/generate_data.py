@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from generated import write_or_check  # the sibling module: scripts run as files
+from generated import header, write_or_check  # the sibling module: scripts run as files
 
 DISTRIBUTIONS = ["starter", "postgres-demo", "nvidia", "watsonx", "oci", "open-benchmark"]
-# The llama-stack release workflow pushes images only for these (reference/llama-stack-0.7.3.md §6).
+# The llama-stack release workflow pushes images only for these.
 PUBLISHED_IMAGES = {"starter", "postgres-demo"}
 IMAGE = "docker.io/llamastack/distribution-{name}:{version}"
 DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
@@ -169,13 +169,14 @@ def render() -> dict[Path, str]:
     catalog = build_catalog()
     catalog["llama_stack_version"] = version
     registry, texts = build_registry(catalog, version)
+    first_line = header("generate_data.py", f"llama-stack {version}", "data")
     files = {
-        DATA_DIR / "providers.yaml": _dump(catalog),
-        DATA_DIR / "distributions.yaml": _dump(registry),
-        DATA_DIR / "storage.yaml": _dump(build_storage_defaults()),
+        DATA_DIR / "providers.yaml": first_line + _dump(catalog),
+        DATA_DIR / "distributions.yaml": first_line + _dump(registry),
+        DATA_DIR / "storage.yaml": first_line + _dump(build_storage_defaults()),
     }
-    for name, text in texts.items():
-        files[DATA_DIR / "distributions" / f"{name}.yaml"] = text
+    for name, text in texts.items():  # the shipped config.yaml, byte for byte after the header
+        files[DATA_DIR / "distributions" / f"{name}.yaml"] = first_line + text
     return files
 
 

@@ -4,7 +4,7 @@
 `spec.replicas`, `spec.network.port` -> `spec.server.port`, ...; see `fieldmap`), so the shared
 pipeline steps and children read one shape; what only an OGXServer can say goes to
 `Spec.ogx`. Providers become `ProviderEntry`s here, resolved against the server line's provider
-catalog, with paths and env var names of their own. Provider overlay keeps DESIGN §4's rule
+catalog, with paths and env var names of their own. Provider overlay keeps the LLSD rule
 (by id: a CR provider with a base provider's id replaces it, others are added), so a base
 provider the CR does not name stays, as it does for an LLSD.
 

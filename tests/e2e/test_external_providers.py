@@ -1,4 +1,4 @@
-"""External providers E2E (spec 001, T084): the hook's init containers install and merge a real
+"""External providers E2E: the hook's init containers install and merge a real
 out-of-tree provider, and a real llama-stack server loads it.
 
 The provider (tests/e2e/external_provider/, `llsd_echo_tool`, provider_type `remote::llsd-echo`,

@@ -122,7 +122,7 @@ def _deployment(cluster: Cluster) -> dict[str, Any]:
 
 
 def test_autoscaling_takes_over_the_running_replica_count():
-    """DESIGN §7: Metacontroller's 3-way merge removes a field the last answer had and this one
+    """Metacontroller's 3-way merge removes a field the last answer had and this one
     lacks, and the API server then defaults `spec.replicas` to 1. So with autoscaling on, the
     answer carries the replica count the Deployment runs with, whoever set it (the HPA does)."""
     from tests.generator.crs import VLLM, llsd

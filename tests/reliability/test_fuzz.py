@@ -1,6 +1,6 @@
 """Property tests over /sync and /customize with hostile, mutated and random requests.
 
-Invariants (DESIGN §7, §10):
+Invariants (what Metacontroller and a shared cluster require of the hook):
   (a) a user error never gives a 5xx: a malformed request (or one nested deeper than 100 levels)
       is a 400, everything else a 200, except (e);
   (b) when the spec is invalid (or a reference is missing, or generation fails), the 200 answer

@@ -1,4 +1,4 @@
-"""An external llama-stack tool_runtime provider used by the E2E suite (spec 001 T084)."""
+"""An external llama-stack tool_runtime provider used by the E2E suite."""
 
 from typing import Any
 
