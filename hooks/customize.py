@@ -1,4 +1,5 @@
-"""The customize hook: ask for exactly the Secrets and ConfigMaps the spec names.
+"""The customize hook: ask for exactly the Secrets and ConfigMaps the spec names, and for every
+object of a name the hook's children would take (to report one that is not ours, hooks.ownership).
 
 Never an empty selector (that would list every Secret of the cluster): `names`, and for the
 pods of an instance with external providers its own selector labels. With v2
@@ -12,6 +13,7 @@ from typing import Any
 
 from generator import SpecError, parse_spec
 from hooks.children.labels import selector_labels
+from hooks.ownership import child_rules
 from hooks.request import HookRequest
 
 
@@ -46,4 +48,5 @@ def related_resources(request: HookRequest) -> dict[str, Any]:
                 "labelSelector": {"matchLabels": selector_labels(spec.name)},
             }
         )
+    rules += child_rules(spec.name, spec.namespace)
     return {"relatedResources": rules}

@@ -40,6 +40,7 @@ from hooks.children.deployment import (
 )
 from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.firewall import as_applied, check
+from hooks.ownership import foreign_children, ownership_condition
 from hooks.related import SHARED_WITH_ANNOTATION, Related
 from hooks.request import HookRequest
 from hooks.settings import Settings
@@ -284,15 +285,16 @@ def _healthy(request: HookRequest, settings: Settings, spec: Spec, built: Built)
     observed = _observed_deployment(request)
     view = deployment_view(observed, rolled_out(observed) and config_map_in_use(observed) == built.config_map)
     external = external_provider_status(request, spec)
-    external_condition = external_providers_condition(external)
+    extra = [external_providers_condition(external), ownership_condition(foreign_children(request, built.children))]
     report = StatusReport(
-        phase=view.phase(),
+        # A name taken by an object that is not ours blocks the hook's child until someone acts.
+        phase="Failed" if extra[1] else view.phase(),
         conditions=[
             VALID,
             RESOLVED,
             _config_ready(spec, built),
             view.condition(),
-            *([external_condition] if external_condition else []),
+            *[condition for condition in extra if condition],
         ],
         deployment=view,
         operator_version=settings.operator_version,

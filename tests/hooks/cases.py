@@ -174,6 +174,55 @@ def _pvc_scaled_out() -> dict[str, Any]:
     return sync_request(scaled, [VLLM_SECRET], first["children"], generation=2)
 
 
+PARENT_UID = "00000000-0000-4000-8000-000000000001"  # what sync_request gives every parent
+
+
+def go_operator_child(kind: str, api_version: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """An object the llama-stack Go operator left: its labels, no Metacontroller controller-uid, and
+    no owner reference (Metacontroller released it: it lacked the label)."""
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "namespace": "ai",
+            "uid": f"go-operator-{name}",
+            "labels": {"app.kubernetes.io/managed-by": "llama-stack-operator", "app.kubernetes.io/instance": "demo"},
+        },
+        "spec": spec,
+    }
+
+
+def _switched_from_go_operator() -> dict[str, Any]:
+    """The Go operator's Deployment and PVC hold the names; the ServiceAccount is already ours."""
+    ours = answer(sync_request(WITH_PVC, [VLLM_SECRET]))
+    service_account = copy.deepcopy(next(c for c in ours["children"] if c["kind"] == "ServiceAccount"))
+    service_account["metadata"]["labels"]["controller-uid"] = PARENT_UID
+    service_account["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "llamastack.io/v1alpha1",
+            "kind": "LlamaStackDistribution",
+            "name": "demo",
+            "uid": PARENT_UID,
+            "controller": True,
+        }
+    ]
+    request = sync_request(WITH_PVC, [VLLM_SECRET], [service_account])
+    request["related"].update(
+        {
+            "Deployment.apps/v1": {"ai/demo": go_operator_child("Deployment", "apps/v1", "demo", {"replicas": 1})},
+            "PersistentVolumeClaim.v1": {
+                "ai/demo-pvc": go_operator_child(
+                    "PersistentVolumeClaim", "v1", "demo-pvc", {"accessModes": ["ReadWriteOnce"]}
+                )
+            },
+            "ServiceAccount.v1": {"ai/demo-sa": service_account},
+            "Service.v1": {},
+        }
+    )
+    return request
+
+
 EXTERNAL = llsd(
     {
         "providers": {"inference": VLLM},
@@ -352,6 +401,7 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         [configmap("my-config", {"config.yaml": USER_CONFIG_TEXT})],
     ),
     "multi-replica-pvc-refused-running": _pvc_scaled_out,
+    "switched-from-go-operator": _switched_from_go_operator,
     "env-from": lambda: sync_request(
         llsd({"providers": {"inference": VLLM}, "containerSpec": {"envFrom": ENV_FROM}}),
         [

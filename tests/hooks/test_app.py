@@ -10,6 +10,7 @@ import pytest
 
 from hooks import sync as sync_module
 from hooks.app import create_app
+from hooks.ownership import child_rules
 from hooks.settings import Settings
 from tests.hooks.cases import MINIMAL, VLLM_SECRET
 from tests.support.metacontroller import sync_request
@@ -27,9 +28,9 @@ def test_sync_and_customize_answer_json(client):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     customize = client.post("/customize", json={"controller": {}, "parent": MINIMAL})
-    assert customize.get_json() == {
-        "relatedResources": [{"apiVersion": "v1", "resource": "secrets", "namespace": "ai", "names": ["vllm-creds"]}]
-    }
+    rules = customize.get_json()["relatedResources"]
+    assert rules[0] == {"apiVersion": "v1", "resource": "secrets", "namespace": "ai", "names": ["vllm-creds"]}
+    assert rules[1:] == child_rules("demo", "ai")
 
 
 @pytest.mark.parametrize(

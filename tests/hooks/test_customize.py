@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from hooks.children import CHILD_RESOURCES
 from hooks.customize import related_resources
+from hooks.ownership import child_rules
 from hooks.request import parse_request
 from tests.generator.crs import VLLM, llsd, secret
 from tests.hooks.cases import EXTERNAL
 
 
-def rules_for(parent: dict) -> list[dict]:
+def all_rules_for(parent: dict) -> list[dict]:
     return related_resources(parse_request({"parent": parent}))["relatedResources"]
+
+
+def rules_for(parent: dict) -> list[dict]:
+    """The rules for what the spec names (without those for the children's own names)."""
+    children = child_rules(parent["metadata"]["name"], parent["metadata"]["namespace"])
+    return [rule for rule in all_rules_for(parent) if rule not in children]
 
 
 def test_secrets_of_providers_storage_and_tls_by_name():
@@ -53,12 +61,28 @@ def test_pods_only_with_external_providers_and_only_the_instance_s():
 
 def test_nothing_to_ask_for_and_invalid_specs_ask_for_nothing():
     assert rules_for(llsd({})) == []
-    assert rules_for(llsd({"providers": {"inference": [VLLM, VLLM]}})) == []
+    assert all_rules_for(llsd({"providers": {"inference": [VLLM, VLLM]}})) == []
+
+
+def test_every_name_a_child_would_take_by_name_in_the_parent_s_namespace():
+    """To see an object left by the Go operator that holds one of them (hooks.ownership)."""
+    rules = {rule["resource"]: rule for rule in all_rules_for(llsd({})) if rule not in rules_for(llsd({}))}
+    assert rules["deployments"] == {
+        "apiVersion": "apps/v1",
+        "resource": "deployments",
+        "namespace": "ai",
+        "names": ["demo"],
+    }
+    assert rules["persistentvolumeclaims"]["names"] == ["demo-pvc"]
+    assert rules["configmaps"]["names"] == ["demo-ca-bundle", "demo-user-config"]
+    assert rules["horizontalpodautoscalers"]["apiVersion"] == "autoscaling/v2"
+    assert {rule["namespace"] for rule in rules.values()} == {"ai"}
+    assert sorted(rules) == sorted(resource for _, resource, _ in CHILD_RESOURCES)
 
 
 def test_no_rule_ever_has_an_empty_selector():
     for parent in (EXTERNAL, llsd({"providers": {"inference": VLLM}})):
-        for rule in rules_for(parent):
+        for rule in all_rules_for(parent):
             assert rule.get("names") or (rule.get("labelSelector") or {}).get("matchLabels")
 
 

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from generator import SpecError, parse_spec
 from hooks.app import create_app
+from hooks.children import CHILD_RESOURCES
 from hooks.logs import LOGGER_NAME, JsonFormatter
 from tests.reliability.strategies import LAST_APPLIED, customize_requests, malformed_bodies, sync_requests
 from tests.support.metacontroller import CHILD_TYPES
@@ -320,11 +321,13 @@ def test_customize_asks_only_for_named_objects_and_is_deterministic(request, oth
         return
     assert status == 200, text
     assert set(body) == {"relatedResources"}
+    children = {(api_version, resource) for api_version, resource, _ in CHILD_RESOURCES}
     for rule in body["relatedResources"]:
-        assert rule["resource"] in ("secrets", "configmaps")
-        assert rule["apiVersion"] == "v1"
+        assert (rule["apiVersion"], rule["resource"]) in {("v1", "secrets"), ("v1", "configmaps")} | children
         assert isinstance(rule["namespace"], str)
         assert rule["namespace"]
+        if rule["resource"] != "configmaps" and (rule["apiVersion"], rule["resource"]) in children:
+            assert rule["namespace"] == (request["parent"]["metadata"].get("namespace") or "default")
         names = rule.get("names")
         assert isinstance(names, list), "an empty selector lists every object of the cluster"
         assert names, "an empty selector lists every object of the cluster"
