@@ -163,3 +163,20 @@ def test_no_secret_value_of_the_cr_is_echoed(client):
     response = client.post("/validate", json=review(cr))
     assert response.get_json()["response"]["allowed"] is False
     assert b"sk-LITERAL-SECRET" not in response.data
+
+
+def test_pod_local_state_under_several_replicas_is_an_admission_warning(client):
+    response = answer(client, review(llsd({"providers": {"inference": VLLM}, "workers": 2}, replicas=3)))
+    assert response["allowed"] is True
+    warnings = response["warnings"]
+    assert any(w.startswith("spec.replicas: 3 pods run, but storage backends kv_default (kv_sqlite)") for w in warnings)
+    assert any("vector_io providers faiss (inline::faiss)" in w and "pgvector" in w for w in warnings)
+    assert any(w.startswith("spec.server.workers: 2 worker processes share the in-process indexes") for w in warnings)
+    assert all(not w.endswith("...") for w in warnings), "each fits the admission warning size whole"
+
+
+def test_a_read_write_once_pvc_under_an_autoscaler_is_denied_at_apply(client):
+    cr = llsd({"providers": {"inference": VLLM}, "storage": {}, "autoscaling": {"maxReplicas": 3}})
+    (cause,) = answer(client, review(cr))["status"]["details"]["causes"]
+    assert cause["field"] == "spec.server.storage"
+    assert cause["message"].startswith("spec.server.autoscaling.maxReplicas: up to 3 pods can run, but the PVC")
