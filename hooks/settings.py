@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 
+# The uid (and gid, fsGroup) of every generated pod: see hooks/children/restricted.py for why.
+DEFAULT_RUN_AS_USER = 1001
+
 # prometheus-client's multiprocess directory (hooks/metrics.py, hooks/gunicorn_conf.py).
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -31,6 +34,18 @@ def _flag(env: dict[str, str], name: str) -> bool:
     if value in ("1", "true", "yes", "on"):
         return True
     raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def _uid(env: dict[str, str], name: str) -> int | None:
+    """A non-zero uid, `none` (leave it to the platform), or unset (the default)."""
+    value = (env.get(name) or "").strip().lower()
+    if not value:
+        return DEFAULT_RUN_AS_USER
+    if value == "none":
+        return None
+    if not value.isdigit() or int(value) == 0:
+        raise ValueError(f"{name} must be a non-zero uid or 'none', not {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,8 @@ class Settings:
     # Tenant isolation (docs/security.md): a userConfig / CA bundle ConfigMap in another namespace
     # is read only when it opts in with an annotation, unless this allows every such reference.
     allow_cross_namespace_refs: bool = False
+    # uid/gid of every generated pod (Pod Security "restricted"); None: the platform assigns one
+    run_as_user: int | None = DEFAULT_RUN_AS_USER
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
 
@@ -86,4 +103,5 @@ class Settings:
             model_hub_offline=_flag(env, "LLSD_MODEL_HUB_OFFLINE"),
             max_queue_seconds=float(env.get("LLSD_MAX_QUEUE_SECONDS") or cls.max_queue_seconds),
             allow_cross_namespace_refs=_flag(env, "LLSD_ALLOW_CROSS_NAMESPACE_REFS"),
+            run_as_user=_uid(env, "LLSD_RUN_AS_USER"),
         )

@@ -38,6 +38,7 @@ from hooks.children.deployment import (
     observed_replicas,
     rolled_out,
 )
+from hooks.children.restricted import pod_security_errors
 from hooks.external_status import external_provider_status, external_providers_condition
 from hooks.firewall import as_applied, check
 from hooks.ownership import foreign_children, ownership_condition
@@ -196,9 +197,15 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
         observed_replicas=observed_replicas(_observed_deployment(request)),
         has_ca_bundle=ca_child is not None,
         model_hub_offline=settings.model_hub_offline,
+        run_as_user=settings.run_as_user,
         content_hash=content_hash({str(i): h for i, h in enumerate(hashes) if h}) if any(hashes) else None,
     )
     children = build_children(spec, plan, result) + extra
+    pod = next(c for c in children if c["kind"] == "Deployment")["spec"]["template"]["spec"]
+    overrides = len((spec.server.get("podOverrides") or {}).get("volumes") or [])
+    errors = pod_security_errors(pod, overrides)
+    if errors:  # e.g. a hostPath volume in podOverrides: refused, the running pods stay
+        raise SpecError(errors)
     return Built(children, config_map, result, warnings, provider_count, resource_count)
 
 

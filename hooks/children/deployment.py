@@ -1,6 +1,7 @@
 """The llama-stack Deployment, as upstream builds it (names, env order, volumes) plus:
 readiness and liveness probes, a content-hash annotation for user config and CA bundle changes,
-`Recreate` with a PVC, the observed replica count under an HPA, no service-account token.
+`Recreate` with a PVC, the observed replica count under an HPA, no service-account token, and
+Pod Security "restricted" for the pod and every container (restricted.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ from generator.naming import ca_bundle_name, deployment_name, pvc_name, service_
 from hooks.children.external_init import install_command, merge_command
 from hooks.children.hpa import min_replicas
 from hooks.children.labels import metadata, selector_labels
+from hooks.children.restricted import (
+    HOME_DIR,
+    container_security_context,
+    pod_security_context,
+    writable_mounts,
+    writable_volumes,
+)
+from hooks.settings import DEFAULT_RUN_AS_USER
 
 CONFIG_HASH_ANNOTATION = "llamastack.io/config-hash"
 # What Hugging Face's libraries read to load only from the local cache (HF_HOME, the storage
@@ -50,13 +59,17 @@ class PodPlan:
     content_hash: str | None = None  # of user config / CA bundle data: edits roll the pods
     model_hub_offline: bool = False  # the installation is air-gapped
     observed_replicas: int | None = None  # the running Deployment's spec.replicas (an HPA's choice)
+    run_as_user: int | None = DEFAULT_RUN_AS_USER  # None: the platform assigns one (restricted.py)
 
 
 def _env(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
     server = spec.server
     external = bool(spec.external_providers)
     own_env = copy.deepcopy(server["containerSpec"].get("env") or [])
-    env: list[dict[str, Any]] = [{"name": "HF_HOME", "value": spec.storage_mount_path}]
+    env: list[dict[str, Any]] = [
+        {"name": "HF_HOME", "value": spec.storage_mount_path},
+        {"name": "HOME", "value": HOME_DIR},  # a writable emptyDir: the root filesystem is read-only
+    ]
     if plan.model_hub_offline:  # a CR's own value for one of them (e.g. "0") wins
         named = {item.get("name") for item in own_env}
         env += [{"name": name, "value": "1"} for name in MODEL_HUB_OFFLINE_ENV if name not in named]
@@ -100,8 +113,8 @@ def _volumes_and_mounts(spec: Spec, plan: PodPlan) -> tuple[list[dict[str, Any]]
         if spec.server.get("storage")
         else {"name": "lls-storage", "emptyDir": {}}
     )
-    volumes = [storage]
-    mounts = [{"name": "lls-storage", "mountPath": mount_path}]
+    volumes = [storage, *writable_volumes()]
+    mounts = [{"name": "lls-storage", "mountPath": mount_path}, *writable_mounts()]
     if plan.config_map is not None:
         source = {"name": plan.config_map, "items": [{"key": plan.config_key, "path": CONFIG_KEY}]}
         volumes.append({"name": CONFIG_VOLUME, "configMap": source})
@@ -135,7 +148,9 @@ def _init_containers(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
             "image": provider.image,
             "imagePullPolicy": provider.image_pull_policy,
             "command": install_command(provider),
-            "volumeMounts": [{"name": "external-providers", "mountPath": EXTERNAL_DIR}],
+            "env": [{"name": "HOME", "value": HOME_DIR}],
+            "securityContext": container_security_context(),
+            "volumeMounts": [{"name": "external-providers", "mountPath": EXTERNAL_DIR}, *writable_mounts()],
         }
         for provider in spec.external_providers
     ]
@@ -143,10 +158,13 @@ def _init_containers(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
         "name": "merge-config",
         "image": plan.image,
         "command": merge_command(spec.external_providers),
+        "env": [{"name": "HOME", "value": HOME_DIR}],
+        "securityContext": container_security_context(),
         "volumeMounts": [
             {"name": "external-providers", "mountPath": EXTERNAL_DIR, "readOnly": True},
             {"name": CONFIG_VOLUME, "mountPath": CONFIG_DIR, "readOnly": True},
             {"name": "final-config", "mountPath": FINAL_CONFIG_DIR},
+            *writable_mounts(),
         ],
     }
     return [*installs, merge]
@@ -189,6 +207,7 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
         "readinessProbe": _probe(spec, periodSeconds=10, timeoutSeconds=5, failureThreshold=3),
         "livenessProbe": _probe(spec, periodSeconds=20, timeoutSeconds=5, failureThreshold=3),
         "volumeMounts": mounts,
+        "securityContext": container_security_context(),
     }
     command = container_spec.get("command") or plan.command
     if container_spec.get("envFrom"):
@@ -200,7 +219,7 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
     pod_spec: dict[str, Any] = {
         "serviceAccountName": overrides.get("serviceAccountName") or service_account_name(spec.name),
         "automountServiceAccountToken": False,
-        "securityContext": {"fsGroup": 1001},
+        "securityContext": pod_security_context(plan.run_as_user),
         "containers": [container],
         "volumes": volumes,
         **_scheduling(spec),
