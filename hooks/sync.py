@@ -171,7 +171,7 @@ def _user_config(spec: Spec, related: Related) -> UserConfig:
 
 
 def build(spec: Spec, request: HookRequest, related: Related, settings: Settings) -> Built:
-    ca_child, ca_hash = ca_bundle_child(spec, related)
+    ca_child, ca_hash, ca_warnings = ca_bundle_child(spec, related)
     extra = [ca_child] if ca_child else []
     image = spec.distribution_image or distribution_image(spec.distribution_name or "", settings.image_overrides)
     result: GenerationResult | None = None
@@ -206,7 +206,7 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     errors = pod_security_errors(pod, overrides)
     if errors:  # e.g. a hostPath volume in podOverrides: refused, the running pods stay
         raise SpecError(errors)
-    return Built(children, config_map, result, warnings, provider_count, resource_count)
+    return Built(children, config_map, result, ca_warnings + warnings, provider_count, resource_count)
 
 
 def _keep_mounted_configmaps(request: HookRequest, desired: list[dict[str, Any]]) -> list[dict[str, Any]]:

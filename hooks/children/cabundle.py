@@ -50,14 +50,16 @@ def ca_bundle(owner: str, namespace: str, blocks: list[str]) -> dict[str, Any]:
     }
 
 
-def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None, str]:
-    """(the CA bundle child, hash of its data) or (None, "") without `tlsConfig.caBundle`.
+def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None, str, list[str]]:
+    """(the CA bundle child, hash of its data, warnings); (None, "", []) without `tlsConfig.caBundle`.
 
-    Raises SpecError (with field paths) for a missing key, a key without certificates, or a bundle
-    over the limits: the sync then keeps the running children and reports it.
+    Every named key present but blank (a placeholder ConfigMap, as upstream treats it) is no
+    bundle and a warning: the pods keep the image's own trust store. Raises SpecError (with field
+    paths) for a missing key, a key with text but no certificate, or a bundle over the limits: the
+    sync then keeps the running children and reports it.
     """
     if spec.ca_bundle is None:
-        return None, ""
+        return None, "", []
     source = related.configmap(spec.ca_bundle.namespace, spec.ca_bundle.name) or {}
     blocks: list[str] = []
     errors = []
@@ -71,7 +73,13 @@ def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None
         else:
             blocks += certificates(text)
     if not errors and not blocks:
-        errors.append({"path": spec.ca_bundle.path, "message": "the CA bundle holds no certificate"})
+        keys = ", ".join(spec.ca_bundle.keys)
+        warning = (
+            f"{spec.ca_bundle.path}: every key of ConfigMap '{spec.ca_bundle.name}' ({keys}) is empty, so no CA "
+            "bundle is mounted and the pods trust only the image's own CAs; add the certificates, or remove "
+            "tlsConfig.caBundle"
+        )
+        return None, "", [warning]
     if len(blocks) > MAX_CERTIFICATES or sum(len(b) for b in blocks) > MAX_CA_BUNDLE_BYTES:
         errors.append(
             {
@@ -83,4 +91,4 @@ def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None
     if errors:
         raise SpecError(errors)
     child = ca_bundle(spec.name, spec.namespace, blocks)
-    return child, content_hash(child["data"])
+    return child, content_hash(child["data"]), []

@@ -370,6 +370,16 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
         ),
         [VLLM_SECRET, configmap("corp-ca", {"root.pem": CA_PEM}, namespace="platform", shared_with="team-b, ai")],
     ),
+    # A placeholder ConfigMap with every key blank: no bundle and a warning, not a failure.
+    "ca-bundle-empty": lambda: sync_request(
+        llsd(
+            {
+                "providers": {"inference": VLLM},
+                "tlsConfig": {"caBundle": {"configMapName": "corp-ca", "configMapKeys": ["root.pem", "extra.pem"]}},
+            }
+        ),
+        [VLLM_SECRET, configmap("corp-ca", {"root.pem": "", "extra.pem": "  \n"})],
+    ),
     "network-and-route": lambda: sync_request(
         llsd(
             {"providers": {"inference": VLLM}},
