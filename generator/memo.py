@@ -8,28 +8,33 @@ the key order the API server happens to send.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from typing import Any
+
+import orjson
 
 from generator.errors import SpecError
 
 CACHE_SIZE = 512
 
 
-def canonical_key(llsd: Any) -> str | None:
+def canonical_key(llsd: Any) -> bytes | None:
+    """orjson with sorted keys: the same canonical form as the standard library's, 5-10x faster
+    (it is computed on every sync). None for what is not plain JSON (or nests over 255 levels)."""
     if not isinstance(llsd, dict) or not isinstance(llsd.get("metadata"), dict):
         return None
     metadata = llsd["metadata"]
     try:
-        return json.dumps([metadata.get("name"), metadata.get("namespace"), llsd.get("spec")], sort_keys=True)
-    except (TypeError, ValueError):
+        return orjson.dumps(
+            [metadata.get("name"), metadata.get("namespace"), llsd.get("spec")], option=orjson.OPT_SORT_KEYS
+        )
+    except (TypeError, orjson.JSONEncodeError):
         return None
 
 
-def from_key(key: str) -> dict[str, Any]:
-    name, namespace, spec = json.loads(key)
+def from_key(key: bytes) -> dict[str, Any]:
+    name, namespace, spec = orjson.loads(key)
     return {"metadata": {"name": name, "namespace": namespace}, "spec": spec}
 
 
@@ -37,7 +42,7 @@ def memoised[T](function: Callable[[dict[str, Any]], T]) -> Callable[[Any], T]:
     """Cache `function` by canonical key; a SpecError is cached too and raised as a fresh copy."""
 
     @lru_cache(maxsize=CACHE_SIZE)
-    def cached(key: str) -> T | SpecError:
+    def cached(key: bytes) -> T | SpecError:
         try:
             return function(from_key(key))
         except SpecError as err:

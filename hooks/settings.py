@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import metadata
 
 # The uid (and gid, fsGroup) of every generated pod: see hooks/children/restricted.py for why.
@@ -17,7 +19,13 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The time for condition timestamps, to the second (formatted once per second)."""
+    return _format_second(int(time.time()))
+
+
+@lru_cache(maxsize=4)
+def _format_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def operator_version() -> str:

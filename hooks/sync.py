@@ -28,6 +28,7 @@ from generator import (
 )
 from generator.layout import CONFIG_KEY
 from generator.naming import ingress_name
+from hooks.built import BUILDS, Entry, dumps
 from hooks.children import build_children
 from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
@@ -54,8 +55,14 @@ RESOLVED = Condition("SecretsResolved", "True", "SecretsResolved", "All secret r
 
 @dataclass
 class SyncResult:
+    """`body`, when set, is the answer's JSON as `json.dumps(response, separators=(",", ":"))`
+    would write it (assembled from the memo's serialised children); `verified` are the ids of
+    children the answer firewall already passed for this parent (hooks/built.py)."""
+
     response: dict[str, Any]
     outcome: str  # ok | invalid_spec | unresolved_references | config_error
+    body: bytes | None = None
+    verified: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,8 @@ def _user_config(spec: Spec, related: Related) -> UserConfig:
 
 
 def build(spec: Spec, request: HookRequest, related: Related, settings: Settings) -> Built:
+    """The children for a valid spec. Memoised (hooks/built.py): whatever this comes to read
+    from the request, related objects or settings must be part of that memo's key."""
     ca_child, ca_hash, ca_warnings = ca_bundle_child(spec, related)
     extra = [ca_child] if ca_child else []
     image = spec.distribution_image or distribution_image(spec.distribution_name or "", settings.image_overrides)
@@ -285,9 +294,10 @@ def _config_ready(spec: Spec, built: Built) -> Condition:
     return Condition("ConfigReady", "True", reason, "the server runs the user's own config")
 
 
-def _healthy(request: HookRequest, settings: Settings, spec: Spec, built: Built) -> SyncResult:
+def _healthy(request: HookRequest, settings: Settings, spec: Spec, entry: Entry) -> SyncResult:
     """The answer for a spec that generated: the new children, the ConfigMaps the running pods
     still mount, and the status of what was observed."""
+    built = entry.built
     kept = _keep_mounted_configmaps(request, built.children)
     observed = _observed_deployment(request)
     view = deployment_view(observed, rolled_out(observed) and config_map_in_use(observed) == built.config_map)
@@ -319,9 +329,14 @@ def _healthy(request: HookRequest, settings: Settings, spec: Spec, built: Built)
         "status": report.render(request.parent, settings.clock()),
         "children": built.children + kept,
     }
+    body = [b'{"status":', dumps(response["status"]), b',"children":[', b",".join(entry.encoded)]
+    body += [b"," + dumps(child) for child in kept]
+    body.append(b"]")
     if report.phase != "Ready":
         response["resyncAfterSeconds"] = settings.resync_seconds
-    return SyncResult(response, "ok")
+        body += [b',"resyncAfterSeconds":', dumps(settings.resync_seconds)]
+    body.append(b"}")
+    return SyncResult(response, "ok", b"".join(body), entry.verified)
 
 
 def _answer(request: HookRequest, settings: Settings) -> SyncResult:
@@ -335,15 +350,16 @@ def _answer(request: HookRequest, settings: Settings) -> SyncResult:
     unresolved = unresolved_references(spec, related)
     if unresolved is not None:
         return _failure(request, settings, _unresolved(unresolved), "unresolved_references", spec)
+    replicas = observed_replicas(_observed_deployment(request))
     try:
-        built = build(spec, request, related, settings)
+        entry = BUILDS.get(spec, request, related, settings, replicas, lambda: build(spec, request, related, settings))
     except (SpecError, LookupError) as err:
         return _failure(request, settings, _generation_failed(err), "config_error", spec)
-    return _healthy(request, settings, spec, built)
+    return _healthy(request, settings, spec, entry)
 
 
 def sync(request: HookRequest, settings: Settings) -> SyncResult:
     """The answer to one sync request, after the answer firewall (raises FirewallViolation)."""
     result = _answer(request, settings)
-    check(request.parent, result.response)
+    check(request.parent, result.response, result.verified)
     return result

@@ -26,7 +26,7 @@ def test_a_repeated_body_gets_the_same_answer_without_recomputing(monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("recomputed")
 
-    monkeypatch.setattr(sync_module, "generate", must_not_run)
+    monkeypatch.setattr(sync_module, "parse_spec", must_not_run)
     second = post(client)
     assert second.status_code == 200
     assert second.get_data() == first.get_data()
@@ -36,13 +36,13 @@ def test_a_repeated_body_gets_the_same_answer_without_recomputing(monkeypatch):
 def test_switched_off_every_request_is_computed(monkeypatch):
     client = create_app(Settings(answer_cache_seconds=0)).test_client()
     post(client)
-    monkeypatch.setattr(sync_module, "generate", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(sync_module, "parse_spec", lambda *a, **k: 1 / 0)
     assert post(client).status_code == 500
 
 
 def test_errors_are_never_cached(monkeypatch):
     client = create_app(Settings(answer_cache_seconds=60)).test_client()
-    monkeypatch.setattr(sync_module, "generate", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(sync_module, "parse_spec", lambda *a, **k: 1 / 0)
     assert post(client).status_code == 500
     monkeypatch.undo()
     assert post(client).status_code == 200

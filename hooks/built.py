@@ -1,0 +1,128 @@
+"""A per-process memo of the children the sync hook builds, checked and serialised once.
+
+On a live cluster Metacontroller syncs a parent after every status write and every change of a
+child, and each request differs (fresh resourceVersions, new status figures) while the children
+the hook wants stay the same. Building them (Deployment, Service, ...), passing them through the
+answer firewall and serialising them costs far more than reading the few observed facts that
+change from request to request. So `build` is memoised on exactly what it reads:
+
+- the parent's name, namespace, kind and spec (what `parse_spec` and `generate` read),
+- the data of the ConfigMaps it reads (the CA bundle, a userConfig), as `Related` shows them
+  (after the cross-namespace consent rule),
+- the observed Deployment's replica count (carried under an HPA),
+- the hook's settings (the same object: one app, one Settings).
+
+Anything `build` comes to read must be added to `_key`. An entry holds the children (shared:
+read-only), the JSON of each child (the answer is assembled from it byte for byte as
+`json.dumps` would write it) and the fact that the firewall passed them for this parent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from hooks.firewall import check
+
+if TYPE_CHECKING:
+    from generator import Spec
+    from hooks.related import Related
+    from hooks.request import HookRequest
+    from hooks.settings import Settings
+    from hooks.sync import Built
+
+SIZE = 256
+
+
+# What json.dumps(value, separators=(",", ":")) writes, without building an encoder per call.
+ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def dumps(value: Any) -> bytes:
+    """JSON exactly as the hook answers it (the standard library's, compact)."""
+    return ENCODER.encode(value).encode()
+
+
+@dataclass(frozen=True)
+class Entry:
+    settings: Settings
+    built: Built
+    encoded: tuple[bytes, ...]  # dumps() of each child, in order
+    verified: frozenset[int]  # ids of the children the firewall passed for this parent
+
+
+def _data(related: Related, ref: Any) -> bytes | None:
+    if ref is None:
+        return None
+    source = related.configmap(ref.namespace, ref.name)
+    return None if source is None else orjson.dumps(source.get("data"), option=orjson.OPT_SORT_KEYS)
+
+
+class BuildMemo:
+    def __init__(self, size: int = SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(
+        spec: Spec, request: HookRequest, related: Related, settings: Settings, replicas: int | None
+    ) -> tuple[Any, ...] | None:
+        parent = request.parent
+        metadata = parent.get("metadata") or {}
+        try:
+            identity = orjson.dumps(
+                [metadata.get("name"), metadata.get("namespace"), parent.get("kind"), parent.get("spec")],
+                option=orjson.OPT_SORT_KEYS,
+            )
+        except orjson.JSONEncodeError:  # not plain JSON: no memo
+            return None
+        return (
+            identity,
+            replicas,
+            _data(related, spec.ca_bundle),
+            _data(related, spec.user_config),
+            id(settings),
+        )
+
+    def get(
+        self,
+        spec: Spec,
+        request: HookRequest,
+        related: Related,
+        settings: Settings,
+        replicas: int | None,
+        build: Callable[[], Built],
+    ) -> Entry:
+        """The memoised entry, or `build()` checked, serialised and remembered.
+        Raises what `build` raises (never remembered) and FirewallViolation."""
+        key = self._key(spec, request, related, settings, replicas)
+        if key is not None:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and entry.settings is settings:
+                    self._entries.move_to_end(key)
+                    return entry
+        built = build()
+        check(request.parent, {"children": built.children})
+        entry = Entry(
+            settings,
+            built,
+            tuple(dumps(child) for child in built.children),
+            frozenset(id(child) for child in built.children),
+        )
+        if key is not None:
+            with self._lock:
+                self._entries[key] = entry
+                while len(self._entries) > self.size:
+                    self._entries.popitem(last=False)
+        return entry
+
+
+BUILDS = BuildMemo()
