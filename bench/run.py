@@ -19,9 +19,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.live import live_template
 from tests.support.metacontroller import sync_request
 from tests.support.net import free_port
 from tests.support.paths import ROOT, load_sample
@@ -30,21 +32,35 @@ from tests.support.workload import scaled_cr
 VENV_BIN = Path(sys.executable).parent
 GUNICORN_OPTIONS = ["--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30"]
 SCALE_SERIES = (1, 10, 50, 200)
+COUNTS = {f"scale-{count}": count for count in SCALE_SERIES}
 WARMUP_SECONDS = 2
-UNCACHED = ("example-with-providers", "scale-200")
+SHAPES = ("resync", "live")
+FLOOR_CASE = "example-with-providers"  # the full sample: what the targets are measured on
+RESYNC_SECONDS = 60  # Metacontroller's resyncPeriodSeconds in metacontroller/compositecontroller.yaml
+HEADROOM = 0.5  # a replica planned to run at half its measured capacity
+OVERLOAD_CONNECTIONS = 128
 RESULTS = ROOT / "bench-results"
 PLOT = ROOT / "docs" / "bench.png"
+
+
+@dataclass(frozen=True)
+class Workload:
+    resync: bytes  # one body, sent again and again
+    live: bytes  # a template: every @RV@ becomes a fresh number in each request (load.lua)
+    count: int  # providers and models
 
 
 class Server:
     """A gunicorn master on 127.0.0.1 serving `app`; stopped on exit."""
 
-    def __init__(self, app: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, app: str, env: dict[str, str] | None = None, hook: bool = False) -> None:
+        """`hook`: with the hook's gunicorn settings (hooks/gunicorn_conf.py), as `llsd-hook serve`."""
         self.port = free_port()
         self.process = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
                 *GUNICORN_OPTIONS,
+                *(["--config", "python:hooks.gunicorn_conf"] if hook else []),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--log-level",
@@ -128,21 +144,25 @@ def hook_response(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def steady_state_request(parent: dict[str, Any], objects: list[dict[str, Any]]) -> bytes:
-    """The request Metacontroller sends once the hook's children exist: they come back observed."""
+    """The resync shape: the request Metacontroller sends once the hook's children exist (they come
+    back observed), byte-identical every time while nothing changes."""
     first = hook_response(sync_request(parent, objects, []))
     return json.dumps(sync_request(parent, objects, first["children"])).encode()
 
 
-def workloads() -> dict[str, tuple[bytes, int]]:
-    """name -> (request body, number of providers and models)."""
-    found = {}
-    for name in ("example-minimal-inference", "example-with-providers"):
-        parent, objects = load_sample(name)
-        found[name] = (steady_state_request(parent, objects), 0)
-    for count in SCALE_SERIES:
-        parent, objects = scaled_cr(count)
-        found[f"scale-{count}"] = (steady_state_request(parent, objects), count)
-    return found
+def live_request(parent: dict[str, Any], objects: list[dict[str, Any]]) -> bytes:
+    """The live shape (bench/live.py): every request different, as stored objects carry them."""
+    return live_template(parent, objects, hook_response(sync_request(parent, objects, [])))
+
+
+def workloads() -> dict[str, Workload]:
+    """name -> both shapes of one LLSD."""
+    cases = {name: load_sample(name) for name in ("example-minimal-inference", "example-with-providers")}
+    cases.update({f"scale-{count}": scaled_cr(count) for count in SCALE_SERIES})
+    return {
+        name: Workload(steady_state_request(parent, objects), live_request(parent, objects), COUNTS.get(name, 0))
+        for name, (parent, objects) in cases.items()
+    }
 
 
 def _best_of_3(call: Callable[[], object], iterations: int) -> float:
@@ -177,26 +197,26 @@ def generate_microbench(iterations: int) -> dict[str, dict[str, float]]:
     return timings
 
 
-def plot(rows: dict[str, dict[str, Any]], floor: dict[str, Any], micro: dict[str, dict[str, float]]) -> None:
+def plot(rows: dict[str, dict[str, dict[str, Any]]], floors: dict[str, dict[str, Any]], micro: dict[str, Any]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     counts = list(SCALE_SERIES)
-    series = [rows[f"scale-{n}"] for n in counts]
     fig, (left, right, cost) = plt.subplots(1, 3, figsize=(15, 4))
-    left.plot(counts, [r["p99_us"] / 1000 for r in series], "o-", label="p99")
-    left.plot(counts, [r["p50_us"] / 1000 for r in series], "o-", label="p50")
-    left.axhline(floor["p99_us"] / 1000, color="grey", linestyle="--", label="floor p99")
-    left.set(xscale="log", xlabel="providers and models", ylabel="latency (ms)", title="Sync latency")
-    left.legend()
-    right.plot(counts, [r["syncs_per_s"] for r in series], "o-", label="hook")
-    right.axhline(floor["syncs_per_s"], color="grey", linestyle="--", label="floor")
-    right.set(xscale="log", xlabel="providers and models", ylabel="syncs/s", title="Throughput (8 clients)")
-    right.legend()
+    for shape, colour in zip(SHAPES, ("tab:blue", "tab:orange"), strict=True):
+        series = [rows[shape][f"scale-{n}"] for n in counts]
+        left.plot(counts, [r["p99_us"] / 1000 for r in series], "o-", color=colour, label=f"{shape} p99")
+        left.axhline(floors[shape]["p99_us"] / 1000, color=colour, linestyle="--", label=f"floor {shape} p99")
+        right.plot(counts, [r["syncs_per_s"] for r in series], "o-", color=colour, label=f"hook, {shape}")
+        right.axhline(floors[shape]["syncs_per_s"], color=colour, linestyle="--", label=f"floor, {shape}")
+    left.set(xscale="log", xlabel="providers and models", ylabel="latency (ms)", title="Sync latency (p99)")
+    left.legend(fontsize="small")
+    right.set(xscale="log", xlabel="providers and models", ylabel="syncs/s", title="Throughput (8 clients, 2 workers)")
+    right.legend(fontsize="small")
     cost.plot(counts, [micro[f"scale-{n}"]["cold_us"] / 1000 for n in counts], "o-", label="new spec (cold)")
-    cost.plot(counts, [micro[f"scale-{n}"]["memo_us"] / 1000 for n in counts], "o-", label="resync (memo)")
+    cost.plot(counts, [micro[f"scale-{n}"]["memo_us"] / 1000 for n in counts], "o-", label="same spec (memo)")
     cost.set(
         xscale="log", yscale="log", xlabel="providers and models", ylabel="ms per call", title="generate(), one process"
     )
@@ -206,6 +226,53 @@ def plot(rows: dict[str, dict[str, Any]], floor: dict[str, Any], micro: dict[str
     fig.savefig(PLOT, dpi=100)
 
 
+def _row(name: str, row: dict[str, Any], floor: dict[str, Any] | None) -> str:
+    ratio = (
+        f"{floor['syncs_per_s'] / row['syncs_per_s']:15.2f} {row['p99_us'] / floor['p99_us']:14.2f}" if floor else ""
+    )
+    return (
+        f"{name:44} {row['syncs_per_s']:9.0f} {row['p50_us'] / 1000:8.2f} {row['p90_us'] / 1000:8.2f} "
+        f"{row['p99_us'] / 1000:8.2f} {row['errors']:7d} {row['non2xx']:7d} {ratio}"
+    )
+
+
+def measure(args: argparse.Namespace, bodies: dict[str, Workload]) -> dict[str, Any]:
+    """Hook and floor run side by side (both idle unless measured), so the ratios of the full
+    sample compare runs seconds apart: floor, hook, per shape; then the scale series."""
+    answer_bytes = len(json.dumps(hook_response(json.loads(bodies[FLOOR_CASE].resync))))
+    rows: dict[str, dict[str, dict[str, Any]]] = {shape: {} for shape in SHAPES}
+    floors: dict[str, dict[str, Any]] = {}
+
+    def run(url: str, body: bytes, connections: int = args.connections) -> dict[str, Any]:
+        wrk(url, body, WARMUP_SECONDS, connections)
+        return wrk(url, body, args.seconds, connections)
+
+    with (
+        Server("hooks.app:create_app()", hook=True) as hook,
+        Server("bench.floor_app:create_app()", {"FLOOR_RESPONSE_BYTES": str(answer_bytes)}) as floor,
+    ):
+        for shape in SHAPES:
+            floors[shape] = run(floor.url, getattr(bodies[FLOOR_CASE], shape))
+            rows[shape][FLOOR_CASE] = run(hook.url, getattr(bodies[FLOOR_CASE], shape))
+        for shape in SHAPES:
+            for name, work in bodies.items():
+                if name != FLOOR_CASE:
+                    rows[shape][name] = run(hook.url, getattr(work, shape))
+        hook_rss, floor_rss = hook.worker_peak_rss_mb(), floor.worker_peak_rss_mb()
+    overload = {}
+    for label, limit in (("429 after 0.05 s in the queue", "0.05"), ("no shedding", "1000000")):
+        with Server("hooks.app:create_app()", {"LLSD_MAX_QUEUE_SECONDS": limit}, hook=True) as hook:
+            overload[label] = run(hook.url, bodies["scale-200"].live, OVERLOAD_CONNECTIONS)
+    return {
+        "rows": rows,
+        "floors": floors,
+        "overload": overload,
+        "hook_rss_mb": hook_rss,
+        "floor_rss_mb": floor_rss,
+        "capacity": HEADROOM * rows["live"][FLOOR_CASE]["syncs_per_s"] * RESYNC_SECONDS,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="load time per workload")
@@ -213,61 +280,36 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=200, help="generate() calls per round")
     args = parser.parse_args()
 
-    bodies = workloads()
-    rows: dict[str, dict[str, Any]] = {}
-    with Server("hooks.app:create_app()") as hook:
-        for name, (body, _count) in bodies.items():
-            wrk(hook.url, body, WARMUP_SECONDS, args.connections)  # fill both workers' caches first
-            rows[name] = wrk(hook.url, body, args.seconds, args.connections)
-        hook_rss = hook.worker_peak_rss_mb()
-    # The answer cache serves byte-identical resyncs; a changed spec or state is computed in full.
-    with Server("hooks.app:create_app()", {"LLSD_ANSWER_CACHE_SECONDS": "0"}) as uncached:
-        for name in UNCACHED:
-            body = bodies[name][0]
-            wrk(uncached.url, body, WARMUP_SECONDS, args.connections)
-            rows[f"{name} (no answer cache)"] = wrk(uncached.url, body, args.seconds, args.connections)
-    full_response = hook_response(json.loads(bodies["example-with-providers"][0]))
-    floor_env = {"FLOOR_RESPONSE_BYTES": str(len(json.dumps(full_response)))}
-    with Server("bench.floor_app:create_app()", floor_env) as floor_server:
-        wrk(floor_server.url, bodies["example-with-providers"][0], WARMUP_SECONDS, args.connections)
-        floor = wrk(floor_server.url, bodies["example-with-providers"][0], args.seconds, args.connections)
-        floor_rss = floor_server.worker_peak_rss_mb()
+    results = measure(args, workloads())
+    rows, floors = results["rows"], results["floors"]
     micro = generate_microbench(args.iterations)
 
+    columns = f"{'syncs/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>7} {'non2xx':>7}"
+    print(f"\n{'workload':44} {columns} {'x floor (tput)':>15} {'x floor (p99)':>14}")
+    for shape in SHAPES:
+        print(_row(f"floor (trivial Flask), {shape}", floors[shape], None))
+        for name, row in rows[shape].items():
+            print(_row(f"{name}, {shape}", row, floors[shape] if name == FLOOR_CASE else None))
+    print(f"\noverload: scale-200 live, {OVERLOAD_CONNECTIONS} connections (non2xx are 429 + Retry-After):")
+    for label, row in results["overload"].items():
+        print(_row(label, row, None))
     print(
-        f"\n{'workload':38} {'syncs/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'x floor (tput)':>15} {'x floor (p99)':>14}"
+        f"\ncapacity: one hook replica (2 workers) keeps {results['capacity']:,.0f} LLSDs in sync at a "
+        f"{RESYNC_SECONDS} s resync with every sync computed in full (live shape, {FLOOR_CASE}) at "
+        f"{HEADROOM:.0%} of its measured throughput"
     )
-    for name, row in [*rows.items(), ("floor (trivial Flask)", floor)]:
-        print(
-            f"{name:38} {row['syncs_per_s']:9.0f} {row['p50_us'] / 1000:8.2f} {row['p90_us'] / 1000:8.2f} "
-            f"{row['p99_us'] / 1000:8.2f} {row['errors'] + row['non2xx']:7d} "
-            f"{floor['syncs_per_s'] / row['syncs_per_s']:15.2f} {row['p99_us'] / floor['p99_us']:14.2f}"
-        )
     print(
-        f"\npeak RSS per worker (MB): hook {', '.join(f'{r:.0f}' for r in hook_rss)}; "
-        f"floor {', '.join(f'{r:.0f}' for r in floor_rss)}"
+        f"\npeak RSS per worker (MB): hook {', '.join(f'{r:.0f}' for r in results['hook_rss_mb'])}; "
+        f"floor {', '.join(f'{r:.0f}' for r in results['floor_rss_mb'])}"
     )
     print("\ngenerate() per call, single process (cold: a new spec; memo: a resync of the same spec):")
     for name, micros in micro.items():
         print(f"  {name:26} cold {micros['cold_us'] / 1000:7.3f} ms   memo {micros['memo_us'] / 1000:7.3f} ms")
 
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(
-        json.dumps(
-            {
-                "rows": rows,
-                "floor": floor,
-                "hook_rss_mb": hook_rss,
-                "floor_rss_mb": floor_rss,
-                "generate_us": micro,
-                "settings": vars(args),
-                "gunicorn": GUNICORN_OPTIONS,
-            },
-            indent=2,
-        )
-    )
-    plot(rows, floor, micro)
+    results.update(generate_us=micro, settings=vars(args), gunicorn=GUNICORN_OPTIONS)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    plot(rows, floors, micro)
     print(f"\nwrote {RESULTS / 'latest.json'} and {PLOT}")
     return 0
 
