@@ -282,9 +282,17 @@ class ServerSchema(StrictSchema):
     externalProviders = fields.Nested(external_providers_schema(LLAMA_STACK_APIS))
 
 
+# A namespace label as `key` or `key=value` (Kubernetes label key and value syntax).
+NAMESPACE_LABEL = validate.Regexp(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+    r"(=([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)?$",
+    error="must be a namespace label as key or key=value, e.g. team or team=ml",
+)
+
+
 class AllowedFromSchema(StrictSchema):
     namespaces = fields.List(fields.String(validate=validate.Length(min=1)))
-    labels = fields.List(fields.String(validate=validate.Length(min=1)))
+    labels = fields.List(fields.String(validate=NAMESPACE_LABEL))
 
 
 class NetworkSchema(StrictSchema):

@@ -35,9 +35,11 @@ def operator_version() -> str:
         return "0.0.0+source"
 
 
-def _flag(env: dict[str, str], name: str) -> bool:
+def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
     value = (env.get(name) or "").strip().lower()
-    if value in ("", "0", "false", "no", "off"):
+    if not value:
+        return default
+    if value in ("0", "false", "no", "off"):
         return False
     if value in ("1", "true", "yes", "on"):
         return True
@@ -81,6 +83,8 @@ class Settings:
     # Tenant isolation (docs/security.md): a userConfig / CA bundle ConfigMap in another namespace
     # is read only when it opts in with an annotation, unless this allows every such reference.
     allow_cross_namespace_refs: bool = False
+    # every instance gets a NetworkPolicy admitting its own namespace (off: only with allowedFrom)
+    default_network_policy: bool = True
     # uid/gid of every generated pod (Pod Security "restricted"); None: the platform assigns one
     run_as_user: int | None = DEFAULT_RUN_AS_USER
     operator_version: str = field(default_factory=operator_version)
@@ -112,4 +116,5 @@ class Settings:
             max_queue_seconds=float(env.get("LLSD_MAX_QUEUE_SECONDS") or cls.max_queue_seconds),
             allow_cross_namespace_refs=_flag(env, "LLSD_ALLOW_CROSS_NAMESPACE_REFS"),
             run_as_user=_uid(env, "LLSD_RUN_AS_USER"),
+            default_network_policy=_flag(env, "LLSD_DEFAULT_NETWORK_POLICY", default=True),
         )

@@ -34,7 +34,9 @@ CHILD_RESOURCES: list[tuple[str, str, str]] = [
 ]
 
 
-def build_children(spec: Spec, plan: PodPlan, result: GenerationResult | None) -> list[dict[str, Any]]:
+def build_children(
+    spec: Spec, plan: PodPlan, result: GenerationResult | None, default_network_policy: bool = True
+) -> list[dict[str, Any]]:
     children: list[dict[str, Any] | None] = []
     if result is not None:
         children.append(generated_config(result.configmap_name, spec.namespace, spec.name, result.config_yaml))
@@ -43,7 +45,7 @@ def build_children(spec: Spec, plan: PodPlan, result: GenerationResult | None) -
         service(spec),
         persistent_volume_claim(spec),
         deployment(spec, plan),
-        network_policy(spec),
+        network_policy(spec, default_network_policy),
         ingress(spec),
         pod_disruption_budget(spec),
         horizontal_pod_autoscaler(spec),

@@ -1,7 +1,14 @@
-"""The NetworkPolicy `<llsd>-network-policy`, only when `spec.network.allowedFrom` is set.
+"""The NetworkPolicy `<llsd>-network-policy`: every instance gets one by default.
 
-Peers as upstream (HEAD): every pod of the LLSD's namespace, then each allowed namespace by name,
-then each namespace carrying an allowed label; `"*"` opens the port to every namespace.
+The llama-stack API has no authentication and its pods hold the provider keys, so only the
+LLSD's own namespace may reach the server port unless `spec.network.allowedFrom` opens more:
+each namespace by name, each namespace carrying a label (`key`: the key exists, `key=value`: it
+has that value, as upstream documents), `"*"` for every namespace. An installation that manages
+network policy itself sets `LLSD_DEFAULT_NETWORK_POLICY=false`: then only an LLSD with
+`allowedFrom` gets one (upstream's behaviour).
+
+Peers are data (`_peers`): one more kind of peer (an ingress controller's namespace for
+`exposeRoute`) is one more entry in that list.
 """
 
 from __future__ import annotations
@@ -13,6 +20,14 @@ from generator.naming import network_policy_name
 from hooks.children.labels import metadata, selector_labels
 
 
+def namespace_label_selector(label: str) -> dict[str, Any]:
+    """`key` -> the key exists; `key=value` -> the label has that value."""
+    key, has_value, value = label.partition("=")
+    if has_value:
+        return {"matchLabels": {key: value}}
+    return {"matchExpressions": [{"key": key, "operator": "Exists"}]}
+
+
 def _peers(allowed: dict[str, Any]) -> list[dict[str, Any]]:
     namespaces = allowed.get("namespaces") or []
     if "*" in namespaces:
@@ -21,16 +36,13 @@ def _peers(allowed: dict[str, Any]) -> list[dict[str, Any]]:
     peers += [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}} for namespace in namespaces
     ]
-    peers += [
-        {"namespaceSelector": {"matchExpressions": [{"key": label, "operator": "Exists"}]}}
-        for label in allowed.get("labels") or []
-    ]
+    peers += [{"namespaceSelector": namespace_label_selector(label)} for label in allowed.get("labels") or []]
     return peers
 
 
-def network_policy(spec: Spec) -> dict[str, Any] | None:
+def network_policy(spec: Spec, by_default: bool = True) -> dict[str, Any] | None:
     allowed = (spec.raw.get("network") or {}).get("allowedFrom")
-    if allowed is None:
+    if allowed is None and not by_default:
         return None
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -39,6 +51,6 @@ def network_policy(spec: Spec) -> dict[str, Any] | None:
         "spec": {
             "podSelector": {"matchLabels": selector_labels(spec.name)},
             "policyTypes": ["Ingress"],
-            "ingress": [{"from": _peers(allowed), "ports": [{"protocol": "TCP", "port": spec.port}]}],
+            "ingress": [{"from": _peers(allowed or {}), "ports": [{"protocol": "TCP", "port": spec.port}]}],
         },
     }

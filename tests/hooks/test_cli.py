@@ -68,7 +68,13 @@ def test_render_prints_children_then_status(tmp_path: Path):
     done = run("render", str(path))
     assert done.returncode == 0, done.stderr
     docs = [d for d in yaml.safe_load_all(done.stdout) if d]
-    assert [d.get("kind") for d in docs[:-1]] == ["ConfigMap", "ServiceAccount", "Service", "Deployment"]
+    assert [d.get("kind") for d in docs[:-1]] == [
+        "ConfigMap",
+        "ServiceAccount",
+        "Service",
+        "Deployment",
+        "NetworkPolicy",
+    ]
     assert docs[-1]["status"]["phase"] == "Pending"
     assert "cli-canary-value" not in done.stdout
 
