@@ -243,9 +243,9 @@ def measure(args: argparse.Namespace, bodies: dict[str, Workload]) -> dict[str, 
     rows: dict[str, dict[str, dict[str, Any]]] = {shape: {} for shape in SHAPES}
     floors: dict[str, dict[str, Any]] = {}
 
-    def run(url: str, body: bytes, connections: int = args.connections) -> dict[str, Any]:
+    def run(url: str, body: bytes, connections: int = args.connections, seconds: int = args.seconds) -> dict[str, Any]:
         wrk(url, body, WARMUP_SECONDS, connections)
-        return wrk(url, body, args.seconds, connections)
+        return wrk(url, body, seconds, connections)
 
     with (
         Server("hooks.app:create_app()", hook=True) as hook,
@@ -262,7 +262,8 @@ def measure(args: argparse.Namespace, bodies: dict[str, Workload]) -> dict[str, 
     overload = {}
     for label, limit in (("429 after 0.05 s in the queue", "0.05"), ("no shedding", "1000000")):
         with Server("hooks.app:create_app()", {"LLSD_MAX_QUEUE_SECONDS": limit}, hook=True) as hook:
-            overload[label] = run(hook.url, bodies["scale-200"].live, OVERLOAD_CONNECTIONS)
+            # long enough for wrk's 5 s timeout to show: without shedding, waits grow past it
+            overload[label] = run(hook.url, bodies["scale-200"].live, OVERLOAD_CONNECTIONS, max(args.seconds, 10))
     return {
         "rows": rows,
         "floors": floors,
