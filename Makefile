@@ -1,25 +1,39 @@
-# make run | make test | make bench  (see README.md)
+# make run | make check | make test | make bench  (see README.md)
 # The venv needs Python >= 3.12 (llama-stack 0.7.3); scripts/find-python locates one.
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-test
+VENV       := .venv
+PY         := $(VENV)/bin/python
+HOOK_STAMP := $(VENV)/.installed-hook
+STAMP      := $(VENV)/.installed-test
 # llama-stack's vector_io loads tiktoken's cl100k_base at startup; the boot tests read it here.
 export TIKTOKEN_CACHE_DIR := $(CURDIR)/$(VENV)/tiktoken-cache
 
-.PHONY: venv run test lint data golden crd bench fuzz soak clean
+.PHONY: venv run check test lint data golden crd bench fuzz soak clean
 
-$(STAMP): setup.cfg pyproject.toml
-	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+$(PY):
+	"$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+# The hook alone: what its image installs (no llama-stack, no test tools).
+$(HOOK_STAMP): setup.cfg pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	@touch $(HOOK_STAMP)
+
+# Everything the tests need: llama-stack and the providers the boots use, the starter's full
+# dependencies (~7 GB, mostly torch with its CUDA libraries), linters.
+$(STAMP): setup.cfg pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test,starter]'
 	$(PY) scripts/tiktoken_cache.py $(TIKTOKEN_CACHE_DIR)
-	@touch $(STAMP)
+	@touch $(STAMP) $(HOOK_STAMP)
 
 venv: $(STAMP)
 
-## Start the hook on 127.0.0.1:8080 (gunicorn, 2 workers).
-run: $(STAMP)
+## Start the hook on 127.0.0.1:8080 (gunicorn, 2 workers); installs only the hook's dependencies.
+run: $(HOOK_STAMP)
 	$(VENV)/bin/llsd-hook serve --bind 127.0.0.1:8080 --workers 2
+
+## The fast path: lint, then every test that boots nothing and waits for nothing (markers boot, slow).
+check: $(STAMP) lint
+	$(PY) -m pytest -q -m "not boot and not slow"
 
 ## Lint, then every test: generator, hooks, manifests, llama-stack conformance and boots, E2E.
 test: $(STAMP) lint

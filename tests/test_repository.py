@@ -29,3 +29,20 @@ def test_every_generated_file_says_so_on_its_first_line():
     for path in generated:
         first = path.read_text().split("\n", 1)[0]
         assert GENERATED.match(first), f"{path.relative_to(ROOT)}: first line {first!r}"
+
+
+def test_every_module_is_named_in_the_architecture_doc():
+    """docs/architecture.md names each module's job; a new, moved or removed module must show there."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"`([\w/]+(?:\.py)?/?)`", text))
+    for package in ("generator", "hooks"):
+        for path in sorted((ROOT / package).iterdir()):
+            if path.name.startswith(("_", ".")) and path.name != "__init__.py":
+                continue
+            name = f"{path.name}/" if path.is_dir() else path.name
+            if path.is_dir() or path.suffix == ".py":
+                assert name in named, f"{package}/{name} is not in docs/architecture.md"
+    for name in sorted(named):
+        places = (".", "generator", "hooks", "hooks/children", "scripts")
+        if name.endswith(".py") and not any((ROOT / place / name).exists() for place in places):
+            raise AssertionError(f"docs/architecture.md names {name}, which does not exist")

@@ -34,11 +34,14 @@ from tests.e2e.postgres import PostgresServer
 from tests.e2e.tls import self_signed_cert
 from tests.support.fake_openai import REPLY, UNSAFE_MARKER, FakeOpenAI, embedding_for, wait_for
 
+pytestmark = pytest.mark.slow  # real processes, PostgreSQL and probe timeouts
+
 SECRET_VALUE = "sk-harness-s3cret-value"
 
 # The "container": serves /healthz and /dump; writes a file into its emptyDir; optional TLS.
 SERVER = r"""
 import http.server, json, os, signal, ssl, subprocess, sys
+
 args = sys.argv[1:]
 port = int(args[args.index("--port") + 1])
 config = args[args.index("--config") + 1]

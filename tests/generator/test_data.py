@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from generator import llama_stack_version
 from tests.support.paths import ROOT
 
 
+@pytest.mark.slow  # imports llama-stack's registry in a subprocess
 def test_committed_data_matches_installed_llama_stack():
     result = subprocess.run(
         [sys.executable, "scripts/generate_data.py", "--check"], cwd=ROOT, capture_output=True, text=True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -54,6 +55,7 @@ data = st.recursive(
 )
 
 
+@pytest.mark.slow  # a long property run
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.text(max_size=12), data, max_size=5))
 def test_round_trip_of_random_data(value):

@@ -9,9 +9,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.net import free_port
+
+pytestmark = pytest.mark.slow  # each test runs the CLI in a new Python process; one runs gunicorn
 
 CR = """\
 apiVersion: llamastack.io/v1alpha1

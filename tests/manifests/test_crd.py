@@ -34,6 +34,7 @@ from tests.manifests.crd import (
 SAMPLES = samples()
 
 
+@pytest.mark.slow  # the generator script in a subprocess
 def test_crd_is_generated_from_the_hook_schema():
     done = subprocess.run(
         [sys.executable, "scripts/generate_crd.py", "--check"], cwd=ROOT, capture_output=True, text=True

@@ -14,6 +14,8 @@ from hooks.children import CHILD_RESOURCES
 from tests.manifests.crd import ROOT, kubernetes_version
 from tests.manifests.kustomize import build, canonical, kubectl, kubectl_build, python_build
 
+pytestmark = pytest.mark.slow  # kubectl kustomize in a subprocess
+
 # kubernetes-validate knows Kubernetes' own kinds; Metacontroller's CompositeController is
 # checked against the fields of its v4.17 API that this project relies on.
 COMPOSITE_CONTROLLER = {

@@ -26,6 +26,7 @@ import os
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,8 @@ from tests.reliability.strategies import LAST_APPLIED, customize_requests, malfo
 from tests.support.metacontroller import CHILD_TYPES
 from tests.support.objects import CANARY, CANARY_B64
 from tests.support.objects import settings as hook_settings
+
+pytestmark = pytest.mark.slow  # hundreds of generated requests per property
 
 EXAMPLES = int(os.environ.get("LLSD_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

@@ -17,6 +17,8 @@ from tests.support.hook_server import HookServer
 from tests.support.metacontroller import sync_request
 from tests.support.workload import scaled_cr
 
+pytestmark = pytest.mark.slow  # real gunicorn with TLS and signals
+
 TOKEN = "reliability-test-token-3f9a"
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from bench.soak import print_report, run
+
+pytestmark = pytest.mark.slow  # a 20-second soak of real gunicorn workers
 
 SECONDS = float(os.environ.get("LLSD_SOAK_SHORT_SECONDS", "20"))
 

@@ -12,12 +12,15 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from prometheus_client.mmap_dict import MmapedDict
 
 from tests.support.hook_server import HookServer
 from tests.support.metacontroller import sync_request
 from tests.support.prometheus import sample_sum
 from tests.support.workload import scaled_cr
+
+pytestmark = pytest.mark.slow  # real gunicorn workers, queues and timeouts
 
 
 def _body(index: int = 0, count: int = 2) -> bytes:
