@@ -39,10 +39,11 @@ check: $(STAMP) lint
 test: $(STAMP) lint
 	$(PY) -m pytest -q
 
-## ruff (rules in ruff.toml) and the format check.
+## ruff (rules in ruff.toml), the format check, and mypy --strict on generator/ and hooks/ (setup.cfg).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## Benchmark the hook under gunicorn with wrk (loopback only); prints the table, writes docs/bench.png.
 bench: $(STAMP)

@@ -13,7 +13,7 @@ children. Public API:
 - `distribution_image(name, overrides) -> str`: image of a registry distribution.
 """
 
-from generator.errors import SpecError
+from generator.errors import SpecError, SpecProblem
 from generator.model import ConfigMapRef, EnvSource, ExternalProvider, GenerationResult, ProviderEntry, SecretRef, Spec
 from generator.pipeline import (
     UserConfigReport,
@@ -34,6 +34,7 @@ __all__ = [
     "SecretRef",
     "Spec",
     "SpecError",
+    "SpecProblem",
     "UserConfigReport",
     "check_user_config",
     "container_command",

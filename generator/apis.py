@@ -54,7 +54,9 @@ class ApiTable:
     @cached_property
     def external_sections(self) -> dict[str, str | None]:
         """spec.server.externalProviders section -> config key (None: refused), in init container order."""
-        ordered = sorted((api for api in self.apis if api.external_order is not None), key=lambda a: a.external_order)
+        ordered = sorted(
+            (api for api in self.apis if api.external_order is not None), key=lambda a: a.external_order or 0
+        )
         return {api.cr_key: api.config_key for api in ordered}
 
 

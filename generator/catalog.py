@@ -26,7 +26,8 @@ def load_data(name: str) -> Any:
 
 @cache
 def _catalog() -> dict[str, dict[str, dict[str, Any]]]:
-    return load_data("providers.yaml")["apis"]
+    apis: dict[str, dict[str, dict[str, Any]]] = load_data("providers.yaml")["apis"]
+    return apis
 
 
 def provider_types(api: str) -> dict[str, dict[str, Any]]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class SpecProblem(TypedDict):
+    """One problem: the CR field path and what to do, e.g. `spec.server.port` / `must be ...`."""
+
+    path: str
+    message: str
+
 
 class SpecError(ValueError):
-    """An invalid LLSD spec. `errors` lists every problem found, not just the first.
+    """An invalid LLSD spec. `errors` lists every problem found, not just the first."""
 
-    Each error is `{"path": "spec.server....", "message": "..."}`; the message says what to do.
-    """
-
-    def __init__(self, errors: list[dict[str, str]]):
+    def __init__(self, errors: list[SpecProblem]):
         self.errors = sorted(errors, key=lambda e: (e["path"], e["message"]))
         super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in self.errors))
 
@@ -18,10 +24,10 @@ class ErrorList:
     """Collects errors while validation goes on, so a user sees all of them at once."""
 
     def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
+        self.items: list[SpecProblem] = []
 
     def add(self, path: str, message: str) -> None:
-        item = {"path": path, "message": message}
+        item = SpecProblem(path=path, message=message)
         if item not in self.items:
             self.items.append(item)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from generator.errors import SpecError
+from generator.errors import SpecError, SpecProblem
 
 CACHE_SIZE = 512
 
@@ -55,7 +55,7 @@ def memoised[T](function: Callable[[dict[str, Any]], T]) -> Callable[[Any], T]:
             return function(llsd)
         result = cached(key)
         if isinstance(result, SpecError):
-            raise SpecError([dict(e) for e in result.errors])
+            raise SpecError([SpecProblem(path=e["path"], message=e["message"]) for e in result.errors])
         return result
 
     wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]

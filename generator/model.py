@@ -132,7 +132,8 @@ class Spec:
 
     @property
     def server(self) -> dict[str, Any]:
-        return self.raw.get("server", {})
+        server: dict[str, Any] = self.raw.get("server", {})
+        return server
 
 
 @dataclass(frozen=True)

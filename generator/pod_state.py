@@ -24,7 +24,8 @@ from typing import Any
 from generator import catalog
 from generator.apis import CR_TO_CONFIG_API
 from generator.model import Draft, Spec
-from generator.providers import is_enabled, plain_id
+from generator.provider_ids import plain_id
+from generator.providers import is_enabled
 from generator.resources import user_env_names
 
 # Config keys that hold a file or directory on the pod (sqlite, sqlite-vec, milvus-lite, chromadb's

@@ -14,7 +14,8 @@ from generator.catalog import load_data
 
 @cache
 def _registry() -> dict[str, Any]:
-    return load_data("distributions.yaml")
+    registry: dict[str, Any] = load_data("distributions.yaml")
+    return registry
 
 
 def distribution_names() -> list[str]:
@@ -35,7 +36,8 @@ def base_config(name: str) -> dict[str, Any]:
 
     Parsed once per process; each call decodes a JSON copy, several times faster than deepcopy.
     """
-    return json.loads(_base_config_json(name))
+    config: dict[str, Any] = json.loads(_base_config_json(name))
+    return config
 
 
 def distribution_image(name: str, overrides: dict[str, str] | None = None) -> str:

@@ -39,7 +39,8 @@ def provider_ids(config: dict[str, Any], api: str, enabled_only: bool = False) -
 def _provider_type(config: dict[str, Any], api: str, provider_id: str) -> str | None:
     for block in config.get("providers", {}).get(api, []):
         if plain_id(block.get("provider_id")) == provider_id:
-            return block.get("provider_type")
+            provider_type: str | None = block.get("provider_type")
+            return provider_type
     return None
 
 

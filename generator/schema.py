@@ -37,7 +37,7 @@ class StrictSchema(Schema):
         self.error_messages = {**self.error_messages, "unknown": f"unknown field; valid fields here: {valid}"}
 
 
-class OneOrMany(fields.Field):
+class OneOrMany(fields.Field[Any]):
     """A single object or a list of objects of the same schema (the CR's provider fields)."""
 
     def __init__(self, nested: type[Schema], **kwargs: Any) -> None:
@@ -67,7 +67,7 @@ class OneOrMany(fields.Field):
         raise ValidationError("must be a provider object or a list of provider objects")
 
 
-class StringOrObject(fields.Field):
+class StringOrObject(fields.Field[Any]):
     """A bare name or an object (models and shields may be written either way)."""
 
     def __init__(self, nested: type[Schema], **kwargs: Any) -> None:
@@ -196,7 +196,7 @@ class PodOverridesSchema(StrictSchema):
     terminationGracePeriodSeconds = fields.Integer(validate=validate.Range(min=0))
 
 
-class IntOrPercent(fields.Field):
+class IntOrPercent(fields.Field[Any]):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError("must be an integer or a percentage such as '50%'")
@@ -255,7 +255,7 @@ class ExternalProviderSchema(StrictSchema):
 
 def external_providers_schema(table: ApiTable) -> type[Schema]:
     """spec.server.externalProviders: the shared volume's size and a list per section of the table."""
-    sections: dict[str, fields.Field] = {"volumeSizeLimit": fields.String(load_default="2Gi", validate=QUANTITY)}
+    sections: dict[str, fields.Field[Any]] = {"volumeSizeLimit": fields.String(load_default="2Gi", validate=QUANTITY)}
     sections |= {key: fields.List(fields.Nested(ExternalProviderSchema)) for key in table.external_sections}
     return StrictSchema.from_dict(sections, name="ExternalProvidersSchema")
 

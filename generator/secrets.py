@@ -8,6 +8,7 @@ only when the CR gave one, FIELD the CR field (`apiKey` -> `API_KEY`, a `secretR
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from generator.model import SecretRef
 
@@ -36,6 +37,6 @@ def env_ref(name: str) -> str:
     return "${env." + name + "}"
 
 
-def make_ref(path: str, selector: dict[str, str], env_name: str) -> SecretRef:
+def make_ref(path: str, selector: dict[str, Any], env_name: str) -> SecretRef:
     ref = selector["secretKeyRef"]
     return SecretRef(path=path, secret_name=ref["name"], key=ref["key"], env_name=env_name)

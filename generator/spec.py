@@ -234,7 +234,7 @@ def _configmap_ref(path: str, value: dict[str, Any] | None, namespace: str, keys
 
 def parent_name(parent: dict[str, Any], errors: ErrorList) -> tuple[str, str]:
     """The parent's name (checked: child names derive from it) and namespace, of either kind."""
-    metadata = parent.get("metadata") if isinstance(parent.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = parent["metadata"] if isinstance(parent.get("metadata"), dict) else {}
     name = metadata.get("name")
     namespace = metadata.get("namespace") or "default"
     if not isinstance(name, str) or not name:

@@ -51,7 +51,8 @@ def _rename_backends(value: Any, renames: dict[str, str]) -> None:
 
 @cache
 def _store_defaults() -> dict[str, Any]:
-    return load_data("storage.yaml")["store_defaults"]
+    defaults: dict[str, Any] = load_data("storage.yaml")["store_defaults"]
+    return defaults
 
 
 def _use_sqlite(storage: dict[str, Any], data_dir: str) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
-from generator import SpecError, distribution_image, generate, parse_spec
+from generator import SpecError, SpecProblem, distribution_image, generate, parse_spec
 from hooks import metrics
 from hooks.logs import logger
 from hooks.request import BadRequest, parse_body
@@ -42,7 +42,7 @@ MAX_WARNINGS = 20
 
 @dataclass(frozen=True)
 class Verdict:
-    errors: list[dict[str, str]] = field(default_factory=list)  # {"path", "message"}
+    errors: list[SpecProblem] = field(default_factory=list)  # {"path", "message"}
     warnings: list[str] = field(default_factory=list)
 
 

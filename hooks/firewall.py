@@ -99,7 +99,7 @@ def _text(value: Any) -> str | None:
 
 def _identity(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
     """(apiVersion, kind, namespace, name); a field that is not a string counts as absent."""
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    metadata: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     return (
         _text(obj.get("apiVersion")),
         _text(obj.get("kind")),
@@ -173,7 +173,7 @@ def _child_problems(child: Any, parent: Parent, names: NameTable) -> list[str]:
     problems = []
     if namespace != parent.namespace:
         problems.append(f"{where}: not in the parent's namespace {parent.namespace!r}")
-    if not isinstance(name, str) or not any(rule(parent.name, name) for rule in names.get(kind, ())):
+    if not isinstance(name, str) or not any(rule(parent.name, name) for rule in names.get(kind or "", ())):
         problems.append(f"{where}: not a name the hook gives a {kind} of {parent.kind} {parent.name!r}")
     return problems + [f"{where}: {problem}" for problem in _pod_problems(child)]
 

@@ -88,8 +88,8 @@ def hook_routes(settings: Settings) -> Blueprint:
         except Exception:  # a fault of the hook: 5xx makes Metacontroller change nothing
             exchange.code, exchange.outcome = 500, "error"
             log.exception("hook fault", extra={"fields": {"request_id": exchange.request_id, **exchange.fields}})
-            message = {"error": "internal error in the hook; see its log", "request_id": exchange.request_id}
-            return json_response(message, 500)
+            fault = {"error": "internal error in the hook; see its log", "request_id": exchange.request_id}
+            return json_response(fault, 500)
         body = body or dumps(payload)
         return CachedAnswer(body, outcome, exchange.fields["parent"], etag(body))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import Spec, llama_stack_version
+from generator import Spec, SpecProblem, llama_stack_version
 from generator.naming import service_name
 
 MAX_MESSAGE = 4000
@@ -23,7 +23,7 @@ class Condition:
     message: str
 
 
-def error_message(errors: list[dict[str, str]]) -> str:
+def error_message(errors: list[SpecProblem]) -> str:
     """`path: message; path: message` within a size Kubernetes conditions take comfortably."""
     text = "; ".join(f"{e['path']}: {e['message']}" if e.get("path") else e["message"] for e in errors)
     if len(text) > MAX_MESSAGE:

@@ -19,6 +19,7 @@ from generator import (
     GenerationResult,
     Spec,
     SpecError,
+    SpecProblem,
     UserConfigReport,
     container_command,
     distribution_image,
@@ -74,8 +75,8 @@ class Unresolved:
     """
 
     secret_reason: str  # SecretNotFound | SecretKeyNotFound, "" when every Secret key exists
-    secret_errors: list[dict[str, str]]
-    configmap_errors: list[dict[str, str]]
+    secret_errors: list[SpecProblem]
+    configmap_errors: list[SpecProblem]
 
 
 def observed_children(request: HookRequest) -> list[dict[str, Any]]:
@@ -99,7 +100,8 @@ def _configmap_missing(ref: ConfigMapRef, namespace: str) -> str:
 
 def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
     """Every Secret key and ConfigMap the spec names must exist before anything changes."""
-    missing_secret, missing_key = [], []
+    missing_secret: list[SpecProblem] = []
+    missing_key: list[SpecProblem] = []
     for ref in spec.secret_refs:
         where = f"Secret '{spec.namespace}/{ref.secret_name}'"
         secret = related.secret(spec.namespace, ref.secret_name)
@@ -121,7 +123,7 @@ def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
                 for key in ("tls.crt", "tls.key")
                 if not related.secret_has_key(secret, key)
             ]
-    missing_configmaps = [
+    missing_configmaps: list[SpecProblem] = [
         {"path": ref.path, "message": _configmap_missing(ref, spec.namespace)}
         for ref in (spec.user_config, spec.ca_bundle)
         if ref is not None and related.configmap(ref.namespace, ref.name) is None
@@ -283,7 +285,9 @@ def _unresolved(unresolved: Unresolved) -> list[Condition]:
 
 
 def _generation_failed(err: SpecError | LookupError) -> list[Condition]:
-    errors = err.errors if isinstance(err, SpecError) else [{"path": "spec.server.distribution", "message": str(err)}]
+    errors: list[SpecProblem] = (
+        err.errors if isinstance(err, SpecError) else [{"path": "spec.server.distribution", "message": str(err)}]
+    )
     return [VALID, RESOLVED, Condition("ConfigReady", "False", "ConfigGenerationFailed", error_message(errors))]
 
 

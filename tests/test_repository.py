@@ -1,9 +1,13 @@
-"""Facts about the repository itself: its license, its generated files, the direction of imports."""
+"""Facts about the repository itself: its license, its generated files, its layout, the direction of imports."""
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from tests.support.paths import ROOT
 
@@ -46,3 +50,42 @@ def test_every_module_is_named_in_the_architecture_doc():
         places = (".", "generator", "hooks", "hooks/children", "scripts")
         if name.endswith(".py") and not any((ROOT / place / name).exists() for place in places):
             raise AssertionError(f"docs/architecture.md names {name}, which does not exist")
+
+
+FORBIDDEN_IN_GENERATOR = ("hooks", "flask", "werkzeug", "gunicorn", "tests")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a file imports, at module level or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_generator_imports_nothing_of_the_service_or_the_tests():
+    """generator/ is pure: the web service and the tests build on it, never the other way round."""
+    for path in sorted((ROOT / "generator").rglob("*.py")):
+        wrong = _imported_modules(path) & set(FORBIDDEN_IN_GENERATOR)
+        assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+    loaded = subprocess.run(
+        [sys.executable, "-c", PROBE, *sorted(p.stem for p in (ROOT / "generator").glob("[!_]*.py"))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not [m for m in loaded if m.split(".")[0] in FORBIDDEN_IN_GENERATOR], "loaded transitively"
+
+
+# Imports every generator module in a fresh interpreter and prints what got loaded.
+PROBE = """
+import importlib, sys
+for name in sys.argv[1:]:
+    importlib.import_module("generator." + name)
+importlib.import_module("generator.ogxserver")
+print(" ".join(sorted(sys.modules)))
+"""

@@ -41,7 +41,7 @@ def port_number() -> fields.Integer:
     return positive(1, 65535)
 
 
-def texts() -> fields.List:
+def texts() -> fields.List[Any]:
     """A list of non-empty strings with at least one item (`MinItems=1`, `items:MinLength=1`)."""
     return fields.List(
         fields.String(validate=validate.Length(min=1, error="must not be empty")),
@@ -49,7 +49,7 @@ def texts() -> fields.List:
     )
 
 
-def objects(nested: type[StrictSchema], most: int = MAX_PROVIDERS) -> fields.List:
+def objects(nested: type[StrictSchema], most: int = MAX_PROVIDERS) -> fields.List[Any]:
     """A list of objects with at least one and at most `most` items (`MinItems`/`MaxItems`)."""
     return fields.List(
         fields.Nested(nested),
@@ -57,7 +57,7 @@ def objects(nested: type[StrictSchema], most: int = MAX_PROVIDERS) -> fields.Lis
     )
 
 
-def free_objects() -> fields.List:
+def free_objects() -> fields.List[Any]:
     """A list of Kubernetes objects (env, volumes, ingress rules) the API server validates."""
     return fields.List(
         fields.Dict(keys=fields.String()),

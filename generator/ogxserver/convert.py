@@ -212,7 +212,8 @@ class _Converter:
         value = written[entry.cr_api]
         if isinstance(value, dict):
             return value
-        return value[int(entry.path.rsplit("[", 1)[1].rstrip("]"))]
+        item: dict[str, Any] = value[int(entry.path.rsplit("[", 1)[1].rstrip("]"))]
+        return item
 
     def _provider(self, entry: ProviderEntry, ogx_api: str, item: dict[str, Any], info: Mapping[str, Any]) -> None:
         """The provider in OGX config terms (keys as OGX names them), then typed or custom."""

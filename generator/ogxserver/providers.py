@@ -411,7 +411,7 @@ def typed_for(provider_type: str, api: str) -> TypedProvider | None:
 
 
 def _side_schema(api: str, side: str) -> type[RuleSchema]:
-    declared: dict[str, fields.Field] = {
+    declared: dict[str, fields.Field[Any]] = {
         row.key: objects(row.schema) if row.many else fields.Nested(row.schema) for row in typed(api, side)
     }
     declared[CUSTOM] = objects(CustomProviderSchema)
@@ -419,7 +419,7 @@ def _side_schema(api: str, side: str) -> type[RuleSchema]:
 
 
 def _api_schema(api: str) -> type[RuleSchema]:
-    declared: dict[str, fields.Field] = {side: fields.Nested(_side_schema(api, side)) for side in SIDES}
+    declared: dict[str, fields.Field[Any]] = {side: fields.Nested(_side_schema(api, side)) for side in SIDES}
     return RuleSchema.from_dict(declared, name=f"{api}_providers")  # type: ignore[return-value]
 
 

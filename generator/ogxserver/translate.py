@@ -36,7 +36,8 @@ from generator.ogxserver.providers import CUSTOM, PROVIDER_APIS, SIDES, TypedPro
 from generator.ogxserver.schema import OGX_MOUNT_PATH, OGXServerSpecSchema
 from generator.providers import fill_required_defaults
 from generator.secrets import cr_field_token, env_ref, provider_env_name
-from generator.spec import check_env_collisions, distro_dir, flatten_messages, parent_name
+from generator.spec import check_env_collisions, flatten_messages, parent_name
+from generator.storage import distro_dir
 
 KIND = "OGXServer"
 API_VERSION = "ogx.io/v1beta1"
@@ -76,7 +77,7 @@ def _config_value(value: Any) -> Any:
     return value
 
 
-def is_secret_field(declared: fields.Field | None) -> bool:
+def is_secret_field(declared: fields.Field[Any] | None) -> bool:
     """Whether a typed provider field holds a Secret reference (it becomes an env var)."""
     return isinstance(declared, fields.Nested) and declared.nested is SecretKeyRefSchema
 
@@ -244,8 +245,8 @@ def _check_distribution(spec: dict[str, Any], catalog: Catalog, errors: ErrorLis
 
 def _check_metadata(ogx: dict[str, Any], errors: ErrorList) -> tuple[str, str]:
     name, namespace = parent_name(ogx, errors)
-    metadata = ogx.get("metadata") if isinstance(ogx.get("metadata"), dict) else {}
-    annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+    metadata: dict[str, Any] = ogx["metadata"] if isinstance(ogx.get("metadata"), dict) else {}
+    annotations: dict[str, Any] = metadata["annotations"] if isinstance(metadata.get("annotations"), dict) else {}
     for key in ADOPT_ANNOTATIONS:
         value = annotations.get(key)
         if value is None:

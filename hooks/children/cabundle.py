@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography import x509
 
-from generator import Spec, SpecError
+from generator import Spec, SpecError, SpecProblem
 from generator.layout import CA_BUNDLE_KEY
 from generator.naming import ca_bundle_name
 from hooks.children.configmap import content_hash
@@ -62,7 +62,7 @@ def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None
         return None, "", []
     source = related.configmap(spec.ca_bundle.namespace, spec.ca_bundle.name) or {}
     blocks: list[str] = []
-    errors = []
+    errors: list[SpecProblem] = []
     path = f"{spec.ca_bundle.path}.configMapKeys"
     for key in spec.ca_bundle.keys:
         text = Related.configmap_text(source, key)

@@ -284,9 +284,10 @@ def rolled_out(observed: dict[str, Any] | None) -> bool:
     status = observed.get("status") or {}
     wanted = (observed.get("spec") or {}).get("replicas", 1)
     generation = (observed.get("metadata") or {}).get("generation", 0)
-    return (
+    done: bool = (
         status.get("observedGeneration", 0) >= generation
         and status.get("updatedReplicas", 0) >= wanted
         and status.get("replicas", 0) <= status.get("updatedReplicas", 0)
         and status.get("availableReplicas", 0) >= wanted
     )
+    return done

@@ -60,8 +60,8 @@ def _without_docstrings(body: list[ast.stmt]) -> list[ast.stmt]:
     """The statements of `body` without docstrings, recursively (a docstring edit is no pod change)."""
     kept = []
     for index, node in enumerate(body):
-        is_docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-        if is_docstring and isinstance(node.value.value, str) and index == 0:
+        value = node.value if isinstance(node, ast.Expr) else None
+        if index == 0 and isinstance(value, ast.Constant) and isinstance(value.value, str):
             continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             node.body = _without_docstrings(node.body) or [ast.Pass()]

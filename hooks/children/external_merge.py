@@ -41,7 +41,7 @@ def merge_external(
     for item in plan:
         provider_id, api, image = item["provider_id"], item["api"], item["image"]
         spec = (specs.get(provider_id) or {}).get("spec") or {}
-        declared = DECLARED_API_ALIASES.get(spec.get("api"), spec.get("api"))
+        declared = DECLARED_API_ALIASES.get(spec.get("api"), spec.get("api"))  # type: ignore[arg-type]
         if declared != api:
             raise MergeError(
                 "ERROR: Provider API type mismatch\n\n"

@@ -23,7 +23,8 @@ def _metric(resource: str, utilization: int) -> dict[str, Any]:
 
 def min_replicas(spec: Spec) -> int:
     """The HPA's floor: never below the CR's `replicas`, so turning autoscaling on scales nothing down."""
-    return max(1, spec.raw["replicas"], (spec.server.get("autoscaling") or {}).get("minReplicas", 1))
+    floor: int = max(1, spec.raw["replicas"], (spec.server.get("autoscaling") or {}).get("minReplicas", 1))
+    return floor
 
 
 def horizontal_pod_autoscaler(spec: Spec) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator import SpecProblem
 from hooks import podsecurity
 
 HOME_DIR = "/home/llama-stack"
@@ -44,11 +45,11 @@ def writable_mounts() -> list[dict[str, Any]]:
     return [{"name": name, "mountPath": path} for name, path in WRITABLE_DIRS]
 
 
-def pod_security_errors(pod_spec: dict[str, Any], override_volumes: int) -> list[dict[str, str]]:
+def pod_security_errors(pod_spec: dict[str, Any], override_volumes: int) -> list[SpecProblem]:
     """Every "restricted" rule the pod breaks, as spec errors. The last `override_volumes`
     volumes came from `spec.server.podOverrides.volumes`: their problems name that field."""
     own = len(pod_spec.get("volumes") or []) - override_volumes
-    errors = []
+    errors: list[SpecProblem] = []
     for path, message in podsecurity.violations(pod_spec, podsecurity.RESTRICTED):
         if path.startswith("volumes["):
             index = int(path[len("volumes[") : path.index("]")])
