@@ -11,9 +11,11 @@ import re
 from typing import Any
 
 from generator import catalog
+from generator.apis import LLAMA_STACK_APIS
 from generator.errors import ErrorList
 from generator.model import Draft, Spec
 from generator.provider_ids import plain_id
+from generator.providers import is_enabled
 from generator.resources import provider_ids, user_env_names
 from generator.storage import PG_SHIM_VARS
 
@@ -119,6 +121,58 @@ def _drop_dangling_resources(config: dict[str, Any], warnings: list[str]) -> Non
         )
 
 
+def _check_provider_apis(config: dict[str, Any], spec: Spec, errors: ErrorList) -> None:
+    """A running provider that needs a provider-backed API (e.g. `files`) the config has no
+    provider for stops the server at startup ("required dependency 'files' is not available").
+
+    llama-stack 0.7.3's own postgres-demo and open-benchmark ship that way (file-search and
+    responses need `files`; neither has a files provider), so a CR naming them gets this error
+    with the fix instead of a pod that crashes. APIs the server provides itself (models,
+    datasets, tool_groups, ...) have no providers in the catalog and are never missing.
+    """
+    env = user_env_names(spec)
+    providers = config.get("providers", {})
+    # An API with a section, even of providers the pod leaves off (`${env.X:+id}`), gets its router
+    # and satisfies the dependency (postgres-demo's vector_io is only an optional chromadb).
+    served = {api for api, blocks in providers.items() if blocks}
+    user = {(e.api, e.provider_id): e for e in spec.providers}
+    config_to_cr = {v: k for k, v in LLAMA_STACK_APIS.cr_to_config.items()}
+    needed_by_base: dict[str, list[tuple[str, str, str]]] = {}
+    for api, blocks in providers.items():
+        for block in blocks:
+            if not is_enabled(block.get("provider_id"), env):
+                continue
+            provider_type = str(block.get("provider_type", ""))
+            info = catalog.provider_types(api).get(provider_type) or {}
+            for dependency in info.get("api_dependencies", []):
+                if dependency in served or not catalog.provider_types(dependency):
+                    continue
+                provider_id = plain_id(block.get("provider_id"))
+                entry = user.get((api, provider_id))
+                if entry is not None:
+                    errors.add(
+                        entry.path,
+                        f"{provider_type} needs the {dependency} API, which has no provider; "
+                        f"{_add_provider_fix(config_to_cr.get(dependency, dependency))}",
+                    )
+                else:
+                    needed_by_base.setdefault(dependency, []).append((api, provider_id, provider_type))
+    for dependency, users in needed_by_base.items():
+        section = config_to_cr.get(dependency, dependency)
+        who = " and ".join(f"{api} provider '{pid}' ({ptype})" for api, pid, ptype in users)
+        disable = ", ".join(dict.fromkeys(config_to_cr.get(api, api) for api, _, _ in users))
+        errors.add(
+            f"spec.server.providers.{section}",
+            f"the base config of '{spec.distribution_name}' has no {dependency} provider, which its {who} need "
+            f"(the server would not start); {_add_provider_fix(section)}, or disable {disable}",
+        )
+
+
+def _add_provider_fix(section: str) -> str:
+    example = {"files": " (e.g. {provider: localfs})"}.get(section, "")
+    return f"add spec.server.providers.{section}{example}"
+
+
 def _check_required_env(config: dict[str, Any], spec: Spec, errors: ErrorList) -> None:
     """A bare `${env.X}` (no default) stops the server at startup when X is unset."""
     provided = {ref.env_name for ref in spec.secret_refs} | user_env_names(spec)
@@ -136,6 +190,7 @@ def check_consistency(draft: Draft) -> None:
     """Drop what the base refers to that is gone (warnings); what the user wrote must resolve (errors)."""
     config, spec, warnings, errors = draft.config, draft.spec, draft.warnings, draft.errors
     _drop_unserved_providers(config, spec, draft.removed_apis, warnings, errors)
+    _check_provider_apis(config, spec, errors)
     _check_required_env(config, spec, errors)
     _drop_dangling_defaults(config, warnings)
     _drop_dangling_resources(config, warnings)

@@ -69,6 +69,17 @@ def _secret_keys(cls: Any) -> list[str]:
     )
 
 
+# Fields a config class declares optional but the provider reads unconditionally at startup:
+# pgvector, weaviate and elasticsearch call kvstore_impl(config.persistence), which fails on
+# None ("'NoneType' object has no attribute 'backend'"). They get the sample value like a
+# required field.
+USED_AT_STARTUP = ("persistence",)
+
+
+def _used_at_startup(keys: list[str], required: list[str]) -> list[str]:
+    return [k for k in USED_AT_STARTUP if k in keys and k not in required]
+
+
 def _required_defaults(cls: Any, required: list[str]) -> dict[str, Any]:
     """llama-stack's own sample values for required fields, where they need no user input.
 
@@ -118,7 +129,7 @@ def build_catalog() -> dict[str, Any]:
                 "deprecated": bool(spec.deprecation_warning or spec.deprecation_error),
                 "extra_keys_allowed": cls.model_config.get("extra") == "allow",
                 "pip_packages": sorted(spec.pip_packages or []),
-                "required_defaults": _required_defaults(cls, required),
+                "required_defaults": _required_defaults(cls, [*required, *_used_at_startup(keys, required)]),
             }
             entries[provider_type] = entry
         apis[api.value] = entries

@@ -39,6 +39,7 @@ from tests.e2e.hookcall import (
 )
 from tests.e2e.podrunner import Pod, PodFailed, http_request, run_hook_pod
 from tests.e2e.postgres import PostgresServer
+from tests.e2e.stackclient import stack_client
 from tests.e2e.tls import self_signed_cert
 from tests.support.fake_openai import REPLY, FakeOpenAI, wait_for
 from tests.support.objects import configmap
@@ -306,11 +307,14 @@ def test_postgres_storage_creates_its_tables_in_the_real_database(
     assert postgres.password not in pod.log(raw=True)
 
 
-def test_pgvector_vector_io_on_the_real_database(
+@pytest.mark.use
+def test_pgvector_stores_and_searches_in_the_real_database(
     fake_upstream: FakeOpenAI, postgres: PostgresServer, start_hook_pod: Any
 ) -> None:
-    """A pgvector provider whose password comes from a Secret. Debian 12's main archive has no
-    pgvector package, so this skips here (with the reason) and runs where it is installed."""
+    """A pgvector provider whose password comes from a Secret, used: a vector store on it embeds
+    with the CR's embedding model, its chunks are rows in PostgreSQL, and search finds them.
+    Debian 12 has no pgvector package; .ci/run builds the extension from Debian's source package.
+    """
     database = "e2e_scenario_pgvector"
     postgres.create_database(database)
     if not postgres.has_pgvector:
@@ -327,14 +331,36 @@ def test_pgvector_vector_io_on_the_real_database(
                     "config": {"host": postgres.host, "port": postgres.port, "db": database, "user": postgres.user},
                 },
             },
+            "resources": {"models": [{"name": "fake-embed", "metadata": {"embeddingDimension": 384}}]},
         }
     )
     request, response = sync(parent, [secret("pg", {"password": postgres.password})])
     pod = start_hook_pod(response, request)
     (pg,) = [p for p in providers(pod) if p["provider_id"] == "pg"]
-    assert pg["api"] == "vector_io"
-    assert pg["provider_type"] == "remote::pgvector"
+    assert (pg["api"], pg["provider_type"]) == ("vector_io", "remote::pgvector")
     assert postgres.password not in pod.get("/v1/providers").text
+
+    client = stack_client(pod)
+    store = client.vector_stores.create(name="pg-kb", extra_body={"provider_id": "pg"})  # nvidia also has faiss
+    text = "Glaciers carve fjords slowly over thousands of winters."
+    uploaded = client.files.create(file=("glacier.txt", text.encode(), "text/plain"), purpose="assistants")
+    client.vector_stores.files.create(store.id, file_id=uploaded.id)
+    assert wait_for(
+        lambda: client.vector_stores.files.retrieve(uploaded.id, vector_store_id=store.id).status != "in_progress",
+        timeout=120,
+        interval=0.5,
+    )
+    assert client.vector_stores.files.retrieve(uploaded.id, vector_store_id=store.id).status == "completed"
+    (hit, *_) = client.vector_stores.search(store.id, query="how are fjords carved").data
+    assert hit.file_id == uploaded.id
+    assert "fjords" in hit.content[0].text
+    # The chunk is a row of a pgvector table in the real database, with its 384-dimension vector.
+    vector_tables = postgres.psql(
+        "SELECT table_name FROM information_schema.columns WHERE udt_name = 'vector'", database
+    ).split()
+    assert vector_tables, postgres.tables(database)
+    rows = postgres.psql(f'SELECT count(*), max(vector_dims(embedding)) FROM "{vector_tables[0]}"', database)
+    assert rows == "1|384", rows
 
 
 # ---------------------------------------------------------------------------------------------

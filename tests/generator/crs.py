@@ -19,6 +19,8 @@ def llsd(server: dict[str, Any] | None = None, name: str = "demo", **spec: Any) 
     }
 
 
+# postgres-demo and open-benchmark ship providers that need the files API but no files provider.
+FILES = {"provider": "localfs"}
 VLLM = {"provider": "vllm", "endpoint": "http://vllm:8000/v1", "apiKey": secret("vllm-creds", "token")}
 
 # Named generation cases: every one must pass llama-stack's own validation (test_conformance).
@@ -103,7 +105,7 @@ CASES: dict[str, dict[str, Any]] = {
     "postgres-demo-on-postgres": llsd(
         {
             "distribution": {"name": "postgres-demo"},
-            "providers": {"inference": VLLM},
+            "providers": {"inference": VLLM, "files": FILES},
             "configStorage": {"type": "postgres", "connectionString": secret("pg", "dsn")},
             "containerSpec": {"env": [{"name": "INFERENCE_MODEL", "value": "llama-3"}]},
         }
@@ -111,7 +113,7 @@ CASES: dict[str, dict[str, Any]] = {
     "postgres-demo-on-sqlite": llsd(
         {
             "distribution": {"name": "postgres-demo"},
-            "providers": {"inference": VLLM},
+            "providers": {"inference": VLLM, "files": FILES},
             "configStorage": {"type": "sqlite"},
             "containerSpec": {"env": [{"name": "INFERENCE_MODEL", "value": "llama-3"}]},
         }
@@ -174,6 +176,7 @@ CASES: dict[str, dict[str, Any]] = {
 BASE_ENV = {"postgres-demo": {"INFERENCE_MODEL": "llama-3"}, "oci": {"OCI_COMPARTMENT_OCID": "ocid1.compartment.x"}}
 for _name in ("postgres-demo", "watsonx", "oci", "open-benchmark"):
     _env = [{"name": k, "value": v} for k, v in BASE_ENV.get(_name, {}).items()]
+    _providers = {"inference": VLLM, **({"files": FILES} if _name in ("postgres-demo", "open-benchmark") else {})}
     CASES[f"distribution-{_name}"] = llsd(
-        {"distribution": {"name": _name}, "providers": {"inference": VLLM}, "containerSpec": {"env": _env}}
+        {"distribution": {"name": _name}, "providers": _providers, "containerSpec": {"env": _env}}
     )

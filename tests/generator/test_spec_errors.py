@@ -165,6 +165,31 @@ def test_base_env_vars_without_default_must_be_supplied():
     )
 
 
+def test_a_base_provider_needing_an_api_without_provider_is_an_error_with_the_fix():
+    """llama-stack 0.7.3 refuses to start postgres-demo as shipped: file-search and responses need
+    `files`, which it has no provider for (seen in tests/e2e/test_distributions.py)."""
+    env = {"containerSpec": {"env": [{"name": "INFERENCE_MODEL", "value": "m"}]}}
+    errors = errors_of(llsd({"distribution": {"name": "postgres-demo"}, **env}))
+    assert errors["spec.server.providers.files"] == (
+        "the base config of 'postgres-demo' has no files provider, which its responses provider 'builtin' "
+        "(inline::builtin) and tool_runtime provider 'file-search' (inline::file-search) need (the server would "
+        "not start); add spec.server.providers.files (e.g. {provider: localfs}), or disable agents, toolRuntime"
+    )
+    fixed = llsd({"distribution": {"name": "postgres-demo"}, "providers": {"files": {"provider": "localfs"}}, **env})
+    assert generate(fixed).config_yaml
+    # A provider the user adds that needs a missing API is named by its own path.
+    user = errors_of(
+        llsd(
+            {
+                "distribution": {"name": "nvidia"},
+                "providers": {"toolRuntime": {"provider": "file-search"}},
+                "disabled": ["files"],
+            }
+        )
+    )
+    assert "spec.server.providers.toolRuntime" in " ".join(user), user
+
+
 def test_all_problems_are_reported_together():
     with pytest.raises(SpecError) as caught:
         generate(llsd({"providers": {"inference": [VLLM, VLLM], "safety": {"provider": "nope"}}}))

@@ -29,6 +29,11 @@ Endpoints (all answers are deterministic, so tests can compare exact values):
 - ``GET  /ml/v1/foundation_model_specs``  watsonx.ai's model catalogue (the watsonx provider reads
                                  it at startup from its ``base_url``): the configured models,
                                  ``*embed*`` ones with an ``embedding`` function
+- ``POST /ml/v1/chat/completions``  the chat completions above, at watsonx.ai's path
+- ``CONNECT host:port``          refused (403) and recorded: set as a pod's ``HTTPS_PROXY`` the fake
+                                 plays an egress proxy that lets nothing out, so a provider that
+                                 calls a fixed cloud URL (watsonx's IAM token exchange) is seen
+                                 trying, and no traffic leaves the machine
 - ``GET  /health``, ``/v1/health``  200 (vLLM's unauthenticated health endpoint)
 
 Every request is recorded (method, path, lower-cased headers, parsed JSON body) in ``requests``.
@@ -250,6 +255,7 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 ("POST", "/v1/completions"): self._completions,
                 ("POST", "/v1/embeddings"): self._embeddings,
                 ("GET", "/ml/v1/foundation_model_specs"): self._watsonx_specs,
+                ("POST", "/ml/v1/chat/completions"): self._chat,  # watsonx.ai's OpenAI-style path
             }.get((method, path))
             if route is None:
                 self._send_json(404, {"error": {"message": f"no route {method} {path}", "type": "not_found"}})
@@ -264,6 +270,12 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self._handle("POST")
+
+        def do_CONNECT(self) -> None:
+            """As the pod's egress proxy (HTTPS_PROXY): record the tunnel asked for, refuse it."""
+            fake.record(RecordedRequest("CONNECT", self.path, {k.lower(): v for k, v in self.headers.items()}, None))
+            self._send_json(403, {"error": {"message": "egress refused by the test proxy", "type": "forbidden"}})
+            self.close_connection = True
 
         # -- endpoints --------------------------------------------------------------------
         def _models(self, _body: dict[str, Any]) -> None:
