@@ -179,11 +179,26 @@ class EnvFromSchema(StrictSchema):
             raise ValidationError("give exactly one of `secretRef` or `configMapRef`")
 
 
+class EnvVarSchema(StrictSchema):
+    """One `env` entry: the name must be a valid env var name (the API server would refuse the
+    Deployment otherwise, and the hook compares names with its own)."""
+
+    name = fields.String(
+        **_required(
+            validate=validate.Regexp(
+                r"^[-._a-zA-Z][-._a-zA-Z0-9]*$", error="must be an env var name: letters, digits, '_', '-', '.'"
+            )
+        )
+    )
+    value = fields.String()
+    valueFrom = fields.Dict(keys=fields.String())
+
+
 class ContainerSpecSchema(StrictSchema):
     name = fields.String(load_default="llama-stack", validate=DNS_LABEL)
     port = fields.Integer(validate=validate.Range(min=1024, max=65535, error="must be between 1024 and 65535"))
     resources = fields.Dict(keys=fields.String())
-    env = fields.List(fields.Dict(keys=fields.String()))
+    env = fields.List(fields.Nested(EnvVarSchema))
     envFrom = fields.List(fields.Nested(EnvFromSchema))
     command = fields.List(fields.String())
     args = fields.List(fields.String())

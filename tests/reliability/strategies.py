@@ -258,10 +258,51 @@ def mutated(draw: st.DrawFn, value: Any, max_mutations: int = 3, protect: tuple[
 # ---- parents ------------------------------------------------------------------------------------
 
 
+LITERAL_CANARY = "CANARY-literal-sk-9d1f"  # a key pasted into a provider's config: never stored
+
+
+@st.composite
+def attacked(draw: st.DrawFn, parent: dict[str, Any]) -> dict[str, Any]:
+    """What a tenant writes in their own CR to reach outside their namespace (issue 11)."""
+    server = parent.setdefault("spec", {}).setdefault("server", {})
+    attack = draw(st.sampled_from(["cross_namespace", "literal_secret", "host_path", "env_name", "bad_label"]))
+    if attack == "cross_namespace":  # no ConfigMap of tenant-b shares itself with this namespace
+        ref = {"configMapName": draw(st.sampled_from(["shared", "corp-ca"])), "configMapNamespace": "tenant-b"}
+        if draw(st.booleans()):
+            server["tlsConfig"] = {"caBundle": ref}
+        else:
+            server.pop("providers", None)
+            server["userConfig"] = ref
+    elif attack == "literal_secret":
+        field = draw(st.sampled_from(["api_token", "password", "api_key"]))
+        provider = {"vllm": "api_token", "pgvector": "password", "openai": "api_key"}
+        name = next(p for p, f in provider.items() if f == field)
+        api = "vectorIo" if name == "pgvector" else "inference"
+        server.setdefault("providers", {})[api] = {"provider": name, "config": {field: LITERAL_CANARY}}
+    elif attack == "host_path":
+        volume = draw(st.sampled_from([{"hostPath": {"path": "/"}}, {"nfs": {"server": "x", "path": "/"}}]))
+        server["podOverrides"] = {
+            "volumes": [{"name": "x", **volume}],
+            "volumeMounts": [{"name": "x", "mountPath": "/x"}],
+        }
+    elif attack == "env_name":
+        key = draw(st.sampled_from(["x;id", "a b", "$(id)", "k=v", "ünï"]))
+        server.setdefault("providers", {})["vectorIo"] = {
+            "id": "mv",
+            "provider": "milvus",
+            "secretRefs": {key: {"secretKeyRef": {"name": "s", "key": "k"}}},
+        }
+    else:
+        parent["spec"]["network"] = {"allowedFrom": {"labels": [draw(st.sampled_from(["a b", "x==y", "-x"]))]}}
+    return parent
+
+
 @st.composite
 def parents(draw: st.DrawFn, base: Base) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["as_is", "mutated", "mutated", "mutated", "random_spec", "random_server"]))
+    kind = draw(st.sampled_from(["as_is", "mutated", "mutated", "mutated", "random_spec", "random_server", "attack"]))
     parent = copy.deepcopy(base.parent)
+    if kind == "attack":
+        return draw(attacked(parent))
     if kind == "mutated":
         # metadata.name stays: a parent without a name is a malformed request, fuzzed on its own
         parent = draw(mutated(parent, protect=(("metadata", "name"),)))
@@ -303,14 +344,48 @@ def _with_last_applied(child: dict[str, Any], applied: dict[str, Any] | str) -> 
     return child
 
 
+PRIVILEGED_POD = {
+    "hostPID": True,
+    "containers": [{"name": "pwn", "image": "evil.example.com/pwn:1", "securityContext": {"privileged": True}}],
+    "volumes": [{"name": "root", "hostPath": {"path": "/"}}],
+}
+
+
+def _elsewhere(child: dict[str, Any]) -> dict[str, Any]:
+    child["metadata"]["namespace"] = "kube-system"
+    return child
+
+
+def _renamed(child: dict[str, Any]) -> dict[str, Any]:
+    child["metadata"]["name"] = "pwn"
+    return child
+
+
+def _privileged(child: dict[str, Any]) -> dict[str, Any]:
+    if child["kind"] == "Deployment":
+        child["spec"]["template"]["spec"] = copy.deepcopy(PRIVILEGED_POD)
+    else:
+        child["metadata"]["finalizers"] = ["example.com/stuck"]
+    return child
+
+
+# The attacks of issue 11 on the last-applied annotation: another namespace, another name, a body
+# the hook would never write. The answer must stay in the namespace and keep the running instance.
+FORGERIES = {"forged_other_namespace": _elsewhere, "forged_other_name": _renamed, "forged_privileged": _privileged}
+
+
 @st.composite
 def observed_child(draw: st.DrawFn, child: dict[str, Any]) -> dict[str, Any]:
     """A child as the API server might show it: status, server metadata, a last-applied annotation
     (ours, corrupt or another kind's), and odd spec/status/labels. Identity fields stay."""
     child = copy.deepcopy(child)
-    how = draw(st.sampled_from(["plain", "last_applied", "corrupt_last_applied", "other_kind_last_applied", "odd"]))
+    how = draw(
+        st.sampled_from(["plain", "last_applied", "corrupt_last_applied", "other_kind_last_applied", "odd", *FORGERIES])
+    )
     if how == "last_applied":
         child = _with_last_applied(child, child)
+    elif how in FORGERIES:  # a tenant with `edit` rewrites the annotation Metacontroller reads back
+        child = _with_last_applied(child, FORGERIES[how](copy.deepcopy(child)))
     elif how == "corrupt_last_applied":
         child = _with_last_applied(child, draw(st.sampled_from(["{", "null", "[]", '"x"', "{}"])))
     elif how == "other_kind_last_applied":

@@ -34,7 +34,13 @@ from generator import SpecError, parse_spec
 from hooks.app import create_app
 from hooks.children import CHILD_RESOURCES
 from hooks.logs import LOGGER_NAME, JsonFormatter
-from tests.reliability.strategies import LAST_APPLIED, customize_requests, malformed_bodies, sync_requests
+from tests.reliability.strategies import (
+    LAST_APPLIED,
+    LITERAL_CANARY,
+    customize_requests,
+    malformed_bodies,
+    sync_requests,
+)
 from tests.support.metacontroller import CHILD_TYPES
 from tests.support.objects import CANARY, CANARY_B64
 from tests.support.objects import settings as hook_settings
@@ -198,6 +204,7 @@ def well_formed(body: Any) -> bool:
 
 
 def assert_no_secret(text: str, where: str) -> None:
+    assert LITERAL_CANARY not in text, f"a literal key from a provider's config reached {where}"
     assert CANARY not in text, f"a related Secret's value leaked into {where}"
     assert CANARY_B64 not in text, f"a related Secret's base64 value leaked into {where}"
 
