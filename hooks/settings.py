@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 
+from hooks.exposure import Exposure
+
 # The uid (and gid, fsGroup) of every generated pod: see hooks/children/restricted.py for why.
 DEFAULT_RUN_AS_USER = 1001
 
@@ -87,6 +89,7 @@ class Settings:
     default_network_policy: bool = True
     # uid/gid of every generated pod (Pod Security "restricted"); None: the platform assigns one
     run_as_user: int | None = DEFAULT_RUN_AS_USER
+    exposure: Exposure = field(default_factory=Exposure)  # exposeRoute's Ingress: LLSD_INGRESS_*
     operator_version: str = field(default_factory=operator_version)
     clock: Callable[[], str] = _utc_now
 
@@ -94,7 +97,7 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """LLSD_IMAGE_OVERRIDES (JSON object), LLSD_AUTH_TOKEN or LLSD_AUTH_TOKEN_FILE,
         LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS, LLSD_ANSWER_CACHE_SECONDS, LLSD_MODEL_HUB_OFFLINE,
-        LLSD_MAX_QUEUE_SECONDS, LLSD_ALLOW_CROSS_NAMESPACE_REFS.
+        LLSD_MAX_QUEUE_SECONDS, LLSD_ALLOW_CROSS_NAMESPACE_REFS, LLSD_INGRESS_* (hooks.exposure).
 
         The token is trimmed (a Secret or file written with a trailing newline), as Metacontroller
         trims the value it sends."""
@@ -117,4 +120,5 @@ class Settings:
             allow_cross_namespace_refs=_flag(env, "LLSD_ALLOW_CROSS_NAMESPACE_REFS"),
             run_as_user=_uid(env, "LLSD_RUN_AS_USER"),
             default_network_policy=_flag(env, "LLSD_DEFAULT_NETWORK_POLICY", default=True),
+            exposure=Exposure.from_env(env),
         )

@@ -124,14 +124,19 @@ def deployment_view(observed: dict[str, Any] | None, rolled_out: bool) -> Deploy
 
 
 def route_url(spec: Spec, observed_ingress: dict[str, Any] | None) -> str | None:
+    """With exposeRoute: "" until the controller gives the Ingress an address; then its host (the
+    address where it has none), https where it has TLS."""
     if not (spec.raw.get("network") or {}).get("exposeRoute"):
         return None
-    ingress = (((observed_ingress or {}).get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-    if ingress and isinstance(ingress[0], dict):
-        host = ingress[0].get("hostname") or ingress[0].get("ip")
-        if host:
-            return f"http://{host}"
-    return ""
+    observed = observed_ingress or {}
+    ingress = ((observed.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    address = (ingress[0].get("hostname") or ingress[0].get("ip")) if ingress and isinstance(ingress[0], dict) else None
+    if not address:
+        return ""
+    body = observed.get("spec") or {}
+    rules = body.get("rules") or [{}]
+    host = (rules[0] if isinstance(rules[0], dict) else {}).get("host") or address
+    return f"{'https' if body.get('tls') else 'http'}://{host}"
 
 
 @dataclass

@@ -211,7 +211,7 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
         run_as_user=settings.run_as_user,
         content_hash=content_hash({str(i): h for i, h in enumerate(hashes) if h}) if any(hashes) else None,
     )
-    children = build_children(spec, plan, result, settings.default_network_policy) + extra
+    children = build_children(spec, plan, result, settings.default_network_policy, settings.exposure) + extra
     pod = next(c for c in children if c["kind"] == "Deployment")["spec"]["template"]["spec"]
     overrides = len((spec.server.get("podOverrides") or {}).get("volumes") or [])
     errors = pod_security_errors(pod, overrides)

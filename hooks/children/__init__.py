@@ -19,6 +19,7 @@ from hooks.children.pdb import pod_disruption_budget
 from hooks.children.pvc import persistent_volume_claim
 from hooks.children.service import service
 from hooks.children.serviceaccount import service_account
+from hooks.exposure import Exposure
 
 # (apiVersion, resource, kind)
 CHILD_RESOURCES: list[tuple[str, str, str]] = [
@@ -35,7 +36,11 @@ CHILD_RESOURCES: list[tuple[str, str, str]] = [
 
 
 def build_children(
-    spec: Spec, plan: PodPlan, result: GenerationResult | None, default_network_policy: bool = True
+    spec: Spec,
+    plan: PodPlan,
+    result: GenerationResult | None,
+    default_network_policy: bool = True,
+    exposure: Exposure | None = None,
 ) -> list[dict[str, Any]]:
     children: list[dict[str, Any] | None] = []
     if result is not None:
@@ -45,8 +50,8 @@ def build_children(
         service(spec),
         persistent_volume_claim(spec),
         deployment(spec, plan),
-        network_policy(spec, default_network_policy),
-        ingress(spec),
+        network_policy(spec, default_network_policy, exposure),
+        ingress(spec, exposure),
         pod_disruption_budget(spec),
         horizontal_pod_autoscaler(spec),
     ]

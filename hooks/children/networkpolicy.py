@@ -7,8 +7,10 @@ has that value, as upstream documents), `"*"` for every namespace. An installati
 network policy itself sets `LLSD_DEFAULT_NETWORK_POLICY=false`: then only an LLSD with
 `allowedFrom` gets one (upstream's behaviour).
 
-Peers are data (`_peers`): one more kind of peer (an ingress controller's namespace for
-`exposeRoute`) is one more entry in that list.
+Peers are data (`_peers`). With `exposeRoute` the ingress controller is admitted too, or the route
+would never reach the pods: OpenShift's router (namespaces labelled
+`network.openshift.io/policy-group: ingress`, as upstream) and the namespace the installation
+names in `LLSD_INGRESS_CONTROLLER_NAMESPACE` (hooks.exposure).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from generator import Spec
 from generator.naming import network_policy_name
 from hooks.children.labels import metadata, selector_labels
+from hooks.exposure import Exposure
 
 
 def namespace_label_selector(label: str) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def namespace_label_selector(label: str) -> dict[str, Any]:
     return {"matchExpressions": [{"key": key, "operator": "Exists"}]}
 
 
-def _peers(allowed: dict[str, Any]) -> list[dict[str, Any]]:
+def _peers(allowed: dict[str, Any], controller: list[dict[str, Any]]) -> list[dict[str, Any]]:
     namespaces = allowed.get("namespaces") or []
     if "*" in namespaces:
         return [{"namespaceSelector": {}}]
@@ -37,13 +40,15 @@ def _peers(allowed: dict[str, Any]) -> list[dict[str, Any]]:
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}} for namespace in namespaces
     ]
     peers += [{"namespaceSelector": namespace_label_selector(label)} for label in allowed.get("labels") or []]
-    return peers
+    return peers + controller  # an exposed instance's route must reach its pods
 
 
-def network_policy(spec: Spec, by_default: bool = True) -> dict[str, Any] | None:
-    allowed = (spec.raw.get("network") or {}).get("allowedFrom")
+def network_policy(spec: Spec, by_default: bool = True, exposure: Exposure | None = None) -> dict[str, Any] | None:
+    network = spec.raw.get("network") or {}
+    allowed = network.get("allowedFrom")
     if allowed is None and not by_default:
         return None
+    controller = (exposure or Exposure()).controller_peers() if network.get("exposeRoute") else []
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -51,6 +56,6 @@ def network_policy(spec: Spec, by_default: bool = True) -> dict[str, Any] | None
         "spec": {
             "podSelector": {"matchLabels": selector_labels(spec.name)},
             "policyTypes": ["Ingress"],
-            "ingress": [{"from": _peers(allowed or {}), "ports": [{"protocol": "TCP", "port": spec.port}]}],
+            "ingress": [{"from": _peers(allowed or {}, controller), "ports": [{"protocol": "TCP", "port": spec.port}]}],
         },
     }
