@@ -17,6 +17,7 @@ Names (documented in docs/hooks.md):
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from prometheus_client import (
     REGISTRY,
@@ -58,9 +59,16 @@ def worker_started() -> None:
     WORKERS.set(1)
 
 
+@lru_cache(maxsize=256)
+def _series(hook: str, outcome: str, code: int) -> tuple[Counter, Histogram]:
+    """The labelled children of one (hook, outcome, code): looked up once, not per request."""
+    return REQUESTS.labels(hook, outcome, str(code)), DURATION.labels(hook, outcome)
+
+
 def observe(hook: str, outcome: str, code: int, seconds: float) -> None:
-    REQUESTS.labels(hook, outcome, str(code)).inc()
-    DURATION.labels(hook, outcome).observe(seconds)
+    requests, duration = _series(hook, outcome, code)
+    requests.inc()
+    duration.observe(seconds)
 
 
 def render() -> bytes:

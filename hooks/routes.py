@@ -9,8 +9,8 @@ request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-N
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +39,11 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     return Response(dumps(payload), status=status, mimetype=JSON, headers=headers)
 
 
+def request_id() -> str:
+    """16 hex digits, unique enough to find one request's log line."""
+    return os.urandom(8).hex()
+
+
 @dataclass
 class Exchange:
     """What one request came to: logged and counted once, whichever way it ends."""
@@ -60,7 +65,7 @@ def hook_routes(settings: Settings) -> Blueprint:
     def require_credential() -> Response | None:
         if authorized(request.headers.get("Authorization"), token):
             return None
-        exchange = Exchange(request.path.strip("/"), uuid.uuid4().hex[:16], 401, "unauthorized")
+        exchange = Exchange(request.path.strip("/"), request_id(), 401, "unauthorized")
         finish(exchange, time.perf_counter())
         return json_response({"error": "missing or wrong bearer token"}, 401)
 
@@ -95,7 +100,7 @@ def hook_routes(settings: Settings) -> Blueprint:
 
     def handle(hook: str, answer: Answer) -> Response:
         started = time.perf_counter()
-        exchange = Exchange(hook, uuid.uuid4().hex[:16])
+        exchange = Exchange(hook, request_id())
         try:
             retry_after = OVERLOAD.retry_after(request.environ.get("gunicorn.socket"), settings.max_queue_seconds)
             if retry_after is not None:
