@@ -48,9 +48,9 @@ def memoised[T](function: Callable[[dict[str, Any]], T]) -> Callable[[Any], T]:
         except SpecError as err:
             return err
 
-    @wraps(function)
-    def wrapper(llsd: Any) -> T:
-        key = canonical_key(llsd)
+    def keyed(key: bytes | None, llsd: Any) -> T:
+        """`function(llsd)` for a caller that already holds `canonical_key(llsd)` (the sync hook
+        keys its own memo on it too: one serialisation of the spec per request, not two)."""
         if key is None:
             return function(llsd)
         result = cached(key)
@@ -58,5 +58,10 @@ def memoised[T](function: Callable[[dict[str, Any]], T]) -> Callable[[Any], T]:
             raise SpecError([SpecProblem(path=e["path"], message=e["message"]) for e in result.errors])
         return result
 
+    @wraps(function)
+    def wrapper(llsd: Any) -> T:
+        return keyed(canonical_key(llsd), llsd)
+
     wrapper.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    wrapper.keyed = keyed  # type: ignore[attr-defined]
     return wrapper

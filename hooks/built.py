@@ -6,7 +6,8 @@ the hook wants stay the same. Building them (Deployment, Service, ...), passing 
 answer firewall and serialising them costs far more than reading the few observed facts that
 change from request to request. So `build` is memoised on exactly what it reads:
 
-- the parent's name, namespace, kind and spec (what `parse_spec` and `generate` read),
+- the parent's name, namespace and spec (their canonical key, as `parse_spec` and `generate`
+  are memoised on it) and its kind,
 - the data of the ConfigMaps it reads (the CA bundle, a userConfig), as `Related` shows them
   (after the cross-namespace consent rule),
 - the observed Deployment's replica count (carried under an HPA),
@@ -72,19 +73,18 @@ class BuildMemo:
 
     @staticmethod
     def _key(
-        spec: Spec, request: HookRequest, related: Related, settings: Settings, replicas: int | None
+        identity: bytes | None,
+        spec: Spec,
+        request: HookRequest,
+        related: Related,
+        settings: Settings,
+        replicas: int | None,
     ) -> tuple[Any, ...] | None:
-        parent = request.parent
-        metadata = parent.get("metadata") or {}
-        try:
-            identity = orjson.dumps(
-                [metadata.get("name"), metadata.get("namespace"), parent.get("kind"), parent.get("spec")],
-                option=orjson.OPT_SORT_KEYS,
-            )
-        except orjson.JSONEncodeError:  # not plain JSON: no memo
+        if identity is None:  # not plain JSON: no memo
             return None
         return (
             identity,
+            request.parent.get("kind"),
             replicas,
             _data(related, spec.ca_bundle),
             _data(related, spec.user_config),
@@ -93,6 +93,7 @@ class BuildMemo:
 
     def get(
         self,
+        identity: bytes | None,
         spec: Spec,
         request: HookRequest,
         related: Related,
@@ -100,9 +101,10 @@ class BuildMemo:
         replicas: int | None,
         build: Callable[[], Built],
     ) -> Entry:
-        """The memoised entry, or `build()` checked, serialised and remembered.
+        """The memoised entry, or `build()` checked, serialised and remembered. `identity` is the
+        parent's canonical key (name, namespace, spec: generator.memo.canonical_key).
         Raises what `build` raises (never remembered) and FirewallViolation."""
-        key = self._key(spec, request, related, settings, replicas)
+        key = self._key(identity, spec, request, related, settings, replicas)
         if key is not None:
             with self._lock:
                 entry = self._entries.get(key)

@@ -28,6 +28,7 @@ from generator import (
     parse_spec,
 )
 from generator.layout import CONFIG_KEY
+from generator.memo import canonical_key
 from generator.naming import ingress_name
 from hooks.built import BUILDS, Entry, dumps
 from hooks.children import build_children
@@ -347,8 +348,9 @@ def _answer(request: HookRequest, settings: Settings) -> SyncResult:
     """Validate, resolve references, build; the first step that fails answers with the observed
     children and says why in status."""
     related = Related(request, settings.allow_cross_namespace_refs)
+    identity = canonical_key(request.parent)  # parse_spec's memo key, and the build memo's
     try:
-        spec = parse_spec(request.parent)
+        spec = parse_spec.keyed(identity, request.parent)  # type: ignore[attr-defined]
     except SpecError as err:
         return _failure(request, settings, _invalid_spec(err), "invalid_spec", None)
     unresolved = unresolved_references(spec, related)
@@ -356,7 +358,9 @@ def _answer(request: HookRequest, settings: Settings) -> SyncResult:
         return _failure(request, settings, _unresolved(unresolved), "unresolved_references", spec)
     replicas = observed_replicas(_observed_deployment(request))
     try:
-        entry = BUILDS.get(spec, request, related, settings, replicas, lambda: build(spec, request, related, settings))
+        entry = BUILDS.get(
+            identity, spec, request, related, settings, replicas, lambda: build(spec, request, related, settings)
+        )
     except (SpecError, LookupError) as err:
         return _failure(request, settings, _generation_failed(err), "config_error", spec)
     return _healthy(request, settings, spec, entry)
