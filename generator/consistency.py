@@ -33,14 +33,13 @@ RESOURCE_APIS = {
 OBSOLETE_RESOURCE_KEYS = ("vector_dbs", "tool_groups")
 
 
-def _drop_unserved_providers(
-    config: dict[str, Any], spec: Spec, removed: set[str], warnings: list[str], errors: ErrorList
-) -> None:
+def _drop_unserved_providers(config: dict[str, Any], spec: Spec, removed: set[str], errors: ErrorList) -> list[str]:
     """Providers that need an API `disabled` removed go too (and so on, transitively).
 
     Only removed APIs count: some shipped bases lack an API a provider lists, and the server
-    copes with that, so the base is trusted as shipped.
+    copes with that, so the base is trusted as shipped. Returns a warning per provider dropped.
     """
+    warnings: list[str] = []
     user = {(e.api, e.provider_id): e for e in spec.providers}
     providers = config.get("providers", {})
     removed = set(removed)
@@ -72,12 +71,15 @@ def _drop_unserved_providers(
             del providers[api]
             config["apis"] = [a for a in config.get("apis", []) if a != api]
             removed.add(api)
+    return warnings
 
 
-def _drop_dangling_defaults(config: dict[str, Any], warnings: list[str]) -> None:
+def _drop_dangling_defaults(config: dict[str, Any]) -> list[str]:
+    """vector_stores defaults naming a provider that is gone; a warning for each."""
+    warnings: list[str] = []
     stores = config.get("vector_stores")
     if not isinstance(stores, dict):
-        return
+        return warnings
     if "default_provider_id" in stores and stores["default_provider_id"] not in provider_ids(config, "vector_io"):
         dropped = stores.pop("default_provider_id")
         warnings.append(f"vector_stores.default_provider_id '{dropped}' dropped: no such vector_io provider")
@@ -86,12 +88,15 @@ def _drop_dangling_defaults(config: dict[str, Any], warnings: list[str]) -> None
         if isinstance(model, dict) and model.get("provider_id") not in provider_ids(config, "inference"):
             del stores[key]
             warnings.append(f"vector_stores.{key} dropped: inference provider '{model.get('provider_id')}' is gone")
+    return warnings
 
 
-def _drop_dangling_resources(config: dict[str, Any], warnings: list[str]) -> None:
+def _drop_dangling_resources(config: dict[str, Any]) -> list[str]:
+    """Registered resources (and the default shield) served by a provider that is gone; a warning for each."""
+    warnings: list[str] = []
     resources = config.get("registered_resources")
     if not isinstance(resources, dict):
-        return
+        return warnings
     for key in OBSOLETE_RESOURCE_KEYS:
         resources.pop(key, None)
     for kind, api in RESOURCE_APIS.items():
@@ -119,6 +124,7 @@ def _drop_dangling_resources(config: dict[str, Any], warnings: list[str]) -> Non
         warnings.append(
             f"safety.default_shield_id '{safety.pop('default_shield_id')}' dropped: the safety API is disabled"
         )
+    return warnings
 
 
 def _check_provider_apis(config: dict[str, Any], spec: Spec, errors: ErrorList) -> None:
@@ -188,11 +194,11 @@ def _check_required_env(config: dict[str, Any], spec: Spec, errors: ErrorList) -
 
 def check_consistency(draft: Draft) -> None:
     """Drop what the base refers to that is gone (warnings); what the user wrote must resolve (errors)."""
-    config, spec, warnings, errors = draft.config, draft.spec, draft.warnings, draft.errors
-    _drop_unserved_providers(config, spec, draft.removed_apis, warnings, errors)
+    config, spec, errors = draft.config, draft.spec, draft.errors
+    draft.warnings += _drop_unserved_providers(config, spec, draft.removed_apis, errors)
     _check_provider_apis(config, spec, errors)
     _check_required_env(config, spec, errors)
-    _drop_dangling_defaults(config, warnings)
-    _drop_dangling_resources(config, warnings)
+    draft.warnings += _drop_dangling_defaults(config)
+    draft.warnings += _drop_dangling_resources(config)
     if config.get("safety") == {}:
         del config["safety"]
