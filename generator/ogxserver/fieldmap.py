@@ -51,7 +51,7 @@ RESHAPED: dict[str, str] = {
 NO_COUNTERPART: dict[str, str] = {
     "spec.server.containerSpec.name": "the OGX container is always named `ogx`",
     "spec.server.podOverrides.terminationGracePeriodSeconds": "OGXServer workload.overrides has no grace period",
-    "spec.server.externalProviders": "OGXServer has no external providers (spec 001); "
+    "spec.server.externalProviders": "OGXServer has no external providers; "
     "build an image with the provider installed and use distribution.image with baseConfig",
     "spec.server.resources.tools": "OGXServer registers no tool groups: OGX serves one for each tool_runtime "
     "provider (spec.providers.toolRuntime), so add the provider instead",
