@@ -71,26 +71,6 @@ class BuildMemo:
         self._entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _key(
-        identity: bytes | None,
-        spec: Spec,
-        request: HookRequest,
-        related: Related,
-        settings: Settings,
-        replicas: int | None,
-    ) -> tuple[Any, ...] | None:
-        if identity is None:  # not plain JSON: no memo
-            return None
-        return (
-            identity,
-            request.parent.get("kind"),
-            replicas,
-            _data(related, spec.ca_bundle),
-            _data(related, spec.user_config),
-            id(settings),
-        )
-
     def get(
         self,
         identity: bytes | None,
@@ -104,7 +84,10 @@ class BuildMemo:
         """The memoised entry, or `build()` checked, serialised and remembered. `identity` is the
         parent's canonical key (name, namespace, spec: generator.memo.canonical_key).
         Raises what `build` raises (never remembered) and FirewallViolation."""
-        key = self._key(identity, spec, request, related, settings, replicas)
+        key = None
+        if identity is not None:  # None: the spec is not plain JSON, no memo
+            ca_data, user_data = _data(related, spec.ca_bundle), _data(related, spec.user_config)
+            key = (identity, request.parent.get("kind"), replicas, ca_data, user_data, id(settings))
         if key is not None:
             with self._lock:
                 entry = self._entries.get(key)
