@@ -89,3 +89,9 @@ for name in sys.argv[1:]:
 importlib.import_module("generator.ogxserver")
 print(" ".join(sorted(sys.modules)))
 """
+
+
+def test_test_support_imports_nothing_of_bench():
+    """bench builds on tests/support (the hook server, workloads); the reverse would tie tests to bench."""
+    for path in sorted((ROOT / "tests" / "support").rglob("*.py")):
+        assert "bench" not in _imported_modules(path), f"{path.relative_to(ROOT)} imports bench"
