@@ -72,11 +72,18 @@ def as_stored(child: dict[str, Any], parent: dict[str, Any], index: int) -> dict
     return stored
 
 
-def live_template(parent: dict[str, Any], related: list[dict[str, Any]], first: dict[str, Any]) -> bytes:
+def live_template(
+    parent: dict[str, Any], related: list[dict[str, Any]], first: dict[str, Any], cold: bool = False
+) -> bytes:
     """A live request (with `RV_MARK`s) for `parent` running the children of `first`, the hook's
-    first answer; its status is the parent's."""
+    first answer; its status is the parent's. `cold`: the spec changes in every request too (an
+    env var of the server takes the mark), so nothing memoised on the spec can answer: the cost of
+    a spec change, and of every sync once a worker serves more instances than its memos hold."""
     request = sync_request(parent, related, [])
     parent = request["parent"]
+    if cold:
+        container = parent["spec"]["server"].setdefault("containerSpec", {})
+        container.setdefault("env", []).append({"name": "BENCH_SPEC_VERSION", "value": RV_MARK})
     parent["metadata"].update(resourceVersion=RV_MARK, creationTimestamp=CREATED)
     parent["status"] = first["status"]
     for index, child in enumerate(first["children"]):
