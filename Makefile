@@ -4,10 +4,14 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 HOOK_STAMP := $(VENV)/.installed-hook
 STAMP      := $(VENV)/.installed-test
+# OGX 1.5.0 needs mcp>=2 and llama-stack 0.7.3 mcp<2: the OGX server line has a virtualenv of its
+# own, used by the tests through subprocesses (data check, conformance, the OGX boot).
+OGX_VENV   := .venv-ogx
+OGX_STAMP  := $(OGX_VENV)/.installed
 # llama-stack's vector_io loads tiktoken's cl100k_base at startup; the boot tests read it here.
 export TIKTOKEN_CACHE_DIR := $(CURDIR)/$(VENV)/tiktoken-cache
 
-.PHONY: venv run check test lint data golden crd bench fuzz soak clean
+.PHONY: venv venv-ogx run check test lint data golden crd bench fuzz soak clean
 
 $(PY):
 	"$$(scripts/find-python)" -m venv $(VENV)
@@ -27,16 +31,25 @@ $(STAMP): setup.cfg pyproject.toml | $(PY)
 
 venv: $(STAMP)
 
+$(OGX_STAMP): requirements-ogx.txt
+	@test -x $(OGX_VENV)/bin/python || "$$(scripts/find-python)" -m venv $(OGX_VENV)
+	$(OGX_VENV)/bin/python -m pip install -q --upgrade pip
+	$(OGX_VENV)/bin/python -m pip install -q -r requirements-ogx.txt
+	@touch $(OGX_STAMP)
+
+## The OGX 1.5.0 virtualenv (.venv-ogx; pip's cache is shared with .venv's install).
+venv-ogx: $(OGX_STAMP)
+
 ## Start the hook on 127.0.0.1:8080 (gunicorn, 2 workers); installs only the hook's dependencies.
 run: $(HOOK_STAMP)
 	$(VENV)/bin/llsd-hook serve --bind 127.0.0.1:8080 --workers 2
 
 ## The fast path: lint, then every test that boots nothing and waits for nothing (markers boot, slow).
-check: $(STAMP) lint
+check: $(STAMP) $(OGX_STAMP) lint
 	$(PY) -m pytest -q -m "not boot and not slow"
 
-## Lint, then every test: generator, hooks, manifests, llama-stack conformance and boots, E2E.
-test: $(STAMP) lint
+## Lint, then every test: generator, hooks, manifests, llama-stack and OGX conformance and boots, E2E.
+test: $(STAMP) $(OGX_STAMP) lint
 	$(PY) -m pytest -q
 
 ## ruff (rules in ruff.toml), the format check, and mypy --strict on generator/ and hooks/ (setup.cfg).
@@ -70,9 +83,10 @@ golden: $(STAMP)
 crd: $(STAMP)
 	$(PY) scripts/generate_crd.py
 
-## Regenerate generator/data/ from the installed llama-stack (review the diff).
-data: $(STAMP)
-	$(PY) scripts/generate_data.py
+## Regenerate generator/data/<line>/ from each server line's installed wheel (review the diff).
+data: $(STAMP) $(OGX_STAMP)
+	$(PY) scripts/generate_data.py --line llama-stack
+	$(OGX_VENV)/bin/python scripts/generate_data.py --line ogx
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OGX_VENV) .pytest_cache .ruff_cache

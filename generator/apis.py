@@ -80,11 +80,20 @@ LLAMA_STACK_APIS = ApiTable(
     )
 )
 
-# The views the llama-stack line's generator reads.
-CR_TO_CONFIG_API = LLAMA_STACK_APIS.cr_to_config
-REMOVED_APIS = LLAMA_STACK_APIS.removed
+# OGX 1.5 (OGXServer): the APIs upstream's `spec.providers` types, CR key -> config key. OGX has
+# no safety, eval, scoring or datasetio (an OGXServer cannot name them); its interactions,
+# messages and skills APIs come from the base config and take no providers from the CR.
+OGX_APIS = ApiTable(
+    (
+        Api("inference", "inference"),
+        Api("vectorIo", "vector_io"),
+        Api("toolRuntime", "tool_runtime"),
+        Api("files", "files"),
+        Api("batches", "batches"),
+        Api("responses", "responses"),
+        Api("fileProcessors", "file_processors"),
+    )
+)
+
+# The LLSD schema's `disabled` names.
 DISABLEABLE = LLAMA_STACK_APIS.disableable
-
-
-def config_api(cr_api: str) -> str:
-    return CR_TO_CONFIG_API[cr_api]

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from generator import catalog
-from generator.apis import LLAMA_STACK_APIS
 from generator.errors import ErrorList
 from generator.model import Draft, Spec
 from generator.provider_ids import plain_id
@@ -48,7 +47,7 @@ def _drop_unserved_providers(config: dict[str, Any], spec: Spec, removed: set[st
         changed = False
         for api, blocks in providers.items():
             for block in list(blocks):
-                types = catalog.provider_types(api)
+                types = catalog.provider_types(spec.line, api)
                 info = types.get(block.get("provider_type", ""))
                 deps = (info or {}).get("api_dependencies", [])
                 missing = [d for d in deps if d in removed]
@@ -91,7 +90,7 @@ def _drop_dangling_defaults(config: dict[str, Any]) -> list[str]:
     return warnings
 
 
-def _drop_dangling_resources(config: dict[str, Any]) -> list[str]:
+def _drop_dangling_resources(config: dict[str, Any], spec: Spec) -> list[str]:
     """Registered resources (and the default shield) served by a provider that is gone; a warning for each."""
     warnings: list[str] = []
     resources = config.get("registered_resources")
@@ -100,7 +99,7 @@ def _drop_dangling_resources(config: dict[str, Any]) -> list[str]:
     for key in OBSOLETE_RESOURCE_KEYS:
         resources.pop(key, None)
     for kind, api in RESOURCE_APIS.items():
-        known = provider_ids(config, api)
+        known = provider_ids(config, api) + (sorted(spec.line.any_provider_ids) if kind == "models" else [])
         kept = []
         for item in resources.get(kind) or []:
             provider_id = item.get("provider_id")
@@ -142,16 +141,16 @@ def _check_provider_apis(config: dict[str, Any], spec: Spec, errors: ErrorList) 
     # and satisfies the dependency (postgres-demo's vector_io is only an optional chromadb).
     served = {api for api, blocks in providers.items() if blocks}
     user = {(e.api, e.provider_id): e for e in spec.providers}
-    config_to_cr = {v: k for k, v in LLAMA_STACK_APIS.cr_to_config.items()}
+    config_to_cr = {v: k for k, v in spec.line.apis.cr_to_config.items()}
     needed_by_base: dict[str, list[tuple[str, str, str]]] = {}
     for api, blocks in providers.items():
         for block in blocks:
             if not is_enabled(block.get("provider_id"), env):
                 continue
             provider_type = str(block.get("provider_type", ""))
-            info = catalog.provider_types(api).get(provider_type) or {}
+            info = catalog.provider_types(spec.line, api).get(provider_type) or {}
             for dependency in info.get("api_dependencies", []):
-                if dependency in served or not catalog.provider_types(dependency):
+                if dependency in served or not catalog.provider_types(spec.line, dependency):
                     continue
                 provider_id = plain_id(block.get("provider_id"))
                 entry = user.get((api, provider_id))
@@ -199,6 +198,6 @@ def check_consistency(draft: Draft) -> None:
     _check_provider_apis(config, spec, errors)
     _check_required_env(config, spec, errors)
     draft.warnings += _drop_dangling_defaults(config)
-    draft.warnings += _drop_dangling_resources(config)
+    draft.warnings += _drop_dangling_resources(config, spec)
     if config.get("safety") == {}:
         del config["safety"]

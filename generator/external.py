@@ -12,10 +12,11 @@ from typing import Any
 
 from generator.apis import LLAMA_STACK_APIS
 from generator.errors import ErrorList
+from generator.lines import LLAMA_STACK
 from generator.model import Draft, ExternalProvider, ProviderEntry
 from generator.naming import MAX_PROVIDER_ID_LENGTH
 from generator.provider_ids import plain_id
-from generator.registry import llama_stack_version
+from generator.registry import release
 
 # CR section -> config API (None: no such API in this release), in the order init containers run.
 EXTERNAL_SECTIONS = LLAMA_STACK_APIS.external_sections
@@ -32,7 +33,7 @@ def parse_external(
         for index, item in enumerate(section_values.get(section) or []):
             path = f"spec.server.externalProviders.{section}[{index}]"
             if api is None:
-                errors.add(path, f"the {section} API does not exist in llama-stack {llama_stack_version()}; remove it")
+                errors.add(path, f"the {section} API does not exist in {release(LLAMA_STACK)}; remove it")
                 continue
             provider = ExternalProvider(
                 path=path,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.errors import ErrorList
+from generator.lines import LLAMA_STACK, ServerLine
 from generator.naming import init_container_name
 
 
@@ -129,6 +130,7 @@ class Spec:
     external_providers: tuple[ExternalProvider, ...] = ()
     ogx: OGXSettings | None = None  # set for an OGXServer parent
     env_from: tuple[EnvSource, ...] = ()
+    line: ServerLine = LLAMA_STACK  # the server it runs on (chosen by the parent's kind)
 
     @property
     def server(self) -> dict[str, Any]:

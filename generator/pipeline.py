@@ -22,6 +22,7 @@ from generator.consistency import check_consistency
 from generator.disabled import apply_disabled
 from generator.errors import SpecError
 from generator.external import warn_external_overrides
+from generator.lines import LLAMA_STACK, ServerLine
 from generator.memo import memoised
 from generator.model import Draft, GenerationResult, Spec
 from generator.pod_state import pod_state_warnings, warn_pod_local_state
@@ -44,6 +45,7 @@ __all__ = [
     "check_user_config",
     "container_command",
     "generate",
+    "generate_spec",
     "inspect_user_config",
     "parse_spec",
 ]
@@ -54,13 +56,11 @@ def serialize(config: dict[str, Any]) -> str:
     return yaml_emit.dump(config)
 
 
-def _version_warning(config: dict[str, Any], source: str) -> list[str]:
+def _version_warning(line: ServerLine, config: dict[str, Any], source: str) -> list[str]:
     version = config.get("version")
     if version == CONFIG_VERSION:
         return []
-    return [
-        f"{source} has version {version!r}; llama-stack {registry.llama_stack_version()} reads version {CONFIG_VERSION}"
-    ]
+    return [f"{source} has version {version!r}; {registry.release(line)} reads version {CONFIG_VERSION}"]
 
 
 def _count_providers(config: dict[str, Any]) -> int:
@@ -75,7 +75,9 @@ def _count_providers(config: dict[str, Any]) -> int:
 
 def check_base_version(draft: Draft) -> None:
     """The shipped base config must be the version this release reads."""
-    draft.warnings += _version_warning(draft.config, f"base config of distribution '{draft.spec.distribution_name}'")
+    draft.warnings += _version_warning(
+        draft.spec.line, draft.config, f"base config of distribution '{draft.spec.distribution_name}'"
+    )
 
 
 STEPS: tuple[Callable[[Draft], None], ...] = (
@@ -103,15 +105,16 @@ def build_config(spec: Spec) -> Draft:
                 }
             ]
         )
-    draft = Draft(spec, registry.base_config(spec.distribution_name))
+    draft = Draft(spec, registry.base_config(spec.line, spec.distribution_name))
     for step in STEPS:
         step(draft)
     draft.errors.raise_if_any()
     return draft
 
 
-def _generate(llsd: dict[str, Any]) -> GenerationResult:
-    spec = parse_spec(llsd)
+def generate_spec(spec: Spec) -> GenerationResult:
+    """A validated spec of any server line in (its `line` says which); config.yaml text, env vars,
+    ConfigMap name and warnings out. The entry point for kinds parsed elsewhere (OGXServer)."""
     draft = build_config(spec)
     text = serialize(draft.config)
     return GenerationResult(
@@ -123,6 +126,10 @@ def _generate(llsd: dict[str, Any]) -> GenerationResult:
         resource_count=draft.resource_count,
         command=container_command(spec),
     )
+
+
+def _generate(llsd: dict[str, Any]) -> GenerationResult:
+    return generate_spec(parse_spec(llsd))
 
 
 _generate_memoised = memoised(_generate)
@@ -149,7 +156,8 @@ class UserConfigReport:
 
 
 def inspect_user_config(text: str, spec: Spec | None = None) -> UserConfigReport:
-    """Read a user's own config.yaml (userConfig) so the hook needs no llama-stack YAML of its own.
+    """Read a user's own config.yaml (userConfig, overrideConfig) so the hook needs no server YAML
+    of its own.
 
     With the `spec` that mounts it, the warnings also name state the config keeps inside one pod
     when several pods (or worker processes) may run. Raises SpecError where the config cannot
@@ -170,12 +178,13 @@ def inspect_user_config(text: str, spec: Spec | None = None) -> UserConfigReport
         raise SpecError(
             [{"path": path, "message": "config.yaml has no `providers` mapping, which llama-stack requires"}]
         )
-    warnings = _version_warning(config, "userConfig config.yaml")
+    line = spec.line if spec is not None else LLAMA_STACK
+    warnings = _version_warning(line, config, "userConfig config.yaml")
     if spec is not None:
         warnings += pod_state_warnings(config, spec, user_config=True)
     return UserConfigReport(warnings, _count_providers(config))
 
 
-def check_user_config(text: str) -> list[str]:
+def check_user_config(text: str, spec: Spec | None = None) -> list[str]:
     """Warnings for a user's own config.yaml; SpecError where it cannot boot at all."""
-    return inspect_user_config(text).warnings
+    return inspect_user_config(text, spec).warnings

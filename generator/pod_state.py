@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator import catalog
-from generator.apis import CR_TO_CONFIG_API
+from generator.lines import ServerLine
 from generator.model import Draft, Spec
 from generator.provider_ids import plain_id
 from generator.providers import is_enabled
@@ -75,7 +75,7 @@ def _enabled_providers(config: dict[str, Any], env_names: set[str]) -> list[tupl
     ]
 
 
-def local_state(config: dict[str, Any], env_names: set[str]) -> list[LocalState]:
+def local_state(line: ServerLine, config: dict[str, Any], env_names: set[str]) -> list[LocalState]:
     """Every backend and enabled provider of `config` whose state stays in one pod.
 
     `env_names`: the variables the pod sets, which enable `${env.X:+id}` providers.
@@ -89,7 +89,7 @@ def local_state(config: dict[str, Any], env_names: set[str]) -> list[LocalState]
     ]
     for api, block in providers:
         provider_type = str(block.get("provider_type", ""))
-        fields = (catalog.provider_types(api).get(provider_type) or {}).get("fields") or []
+        fields = (catalog.provider_types(line, api).get(provider_type) or {}).get("fields") or []
         settings = block.get("config")
         config_keys: dict[str, Any] = settings if isinstance(settings, dict) else {}
         has_path = any(key in fields or key in config_keys for key in PATH_FIELDS)
@@ -115,10 +115,10 @@ def pods_reason(raw: dict[str, Any]) -> str:
     return f"spec.replicas: {possible_pods(raw)} pods run"
 
 
-def _remote_alternatives(api: str) -> str:
+def _remote_alternatives(line: ServerLine, api: str) -> str:
     names = sorted(
         catalog.short_name(t)
-        for t, info in catalog.provider_types(api).items()
+        for t, info in catalog.provider_types(line, api).items()
         if t.startswith("remote::") and not info.get("deprecated")
     )
     return ", ".join(names) or "none in this release"
@@ -128,15 +128,15 @@ def _listed(items: list[LocalState]) -> str:
     return ", ".join(f"{item.name} ({item.kind})" for item in items)
 
 
-def _fix(group: str, items: list[LocalState], user_config: bool) -> str:
+def _fix(line: ServerLine, group: str, items: list[LocalState], user_config: bool) -> str:
     if group == "storage":
         if user_config:
             return "use kv_postgres/sql_postgres backends in your config.yaml"
         return "set spec.server.configStorage.type: postgres"
-    remote = f"a remote {group} provider ({_remote_alternatives(group)})"
+    remote = f"a remote {group} provider ({_remote_alternatives(line, group)})"
     if user_config:
         return f"use {remote} in your config.yaml"
-    cr_api = next((cr for cr, api in CR_TO_CONFIG_API.items() if api == group), group)
+    cr_api = next((cr for cr, api in line.apis.cr_to_config.items() if api == group), group)
     return (
         f"use {remote}: an entry with the same id replaces a provider of the distribution, e.g. "
         f"spec.server.providers.{cr_api}: [{{id: {items[0].name}, provider: <remote one>, ...}}]"
@@ -148,14 +148,14 @@ def replica_warnings(config: dict[str, Any], spec: Spec, env_names: set[str], us
     if possible_pods(spec.raw) <= 1:
         return []
     groups: dict[str, list[LocalState]] = {}
-    for item in local_state(config, env_names):
+    for item in local_state(spec.line, config, env_names):
         groups.setdefault(item.group, []).append(item)
     warnings = []
     for group, items in groups.items():
         kind = "storage backends" if group == "storage" else f"{group} providers"
         what = STORAGE_EFFECT if group == "storage" else PROVIDER_EFFECT
         warnings.append(
-            f"{pods_reason(spec.raw)}, but {kind} {_listed(items)} {what}; {_fix(group, items, user_config)}"
+            f"{pods_reason(spec.raw)}, but {kind} {_listed(items)} {what}; {_fix(spec.line, group, items, user_config)}"
         )
     return warnings
 
@@ -163,14 +163,14 @@ def replica_warnings(config: dict[str, Any], spec: Spec, env_names: set[str], us
 def worker_warnings(config: dict[str, Any], spec: Spec, env_names: set[str]) -> list[str]:
     """Several worker processes in one pod and an in-process index: split or locked."""
     workers = spec.server.get("workers") or 1
-    indexes = [item for item in local_state(config, env_names) if item.group in IN_PROCESS_APIS]
+    indexes = [item for item in local_state(spec.line, config, env_names) if item.group in IN_PROCESS_APIS]
     if workers <= 1 or not indexes:
         return []
     return [
         f"spec.server.workers: {workers} worker processes share the in-process indexes of {_listed(indexes)}: "
         "each process keeps its own in-memory index, and an index file opened by several processes fails "
         "(sqlite-vec: 'database is locked'; milvus-lite admits one process); use workers: 1 or a remote "
-        f"vector_io provider ({_remote_alternatives('vector_io')})"
+        f"vector_io provider ({_remote_alternatives(spec.line, 'vector_io')})"
     ]
 
 

@@ -12,9 +12,9 @@ import copy
 import re
 from typing import Any
 
-from generator import catalog
-from generator.apis import config_api
+from generator import catalog, registry
 from generator.errors import ErrorList
+from generator.lines import ServerLine
 from generator.model import Draft, ProviderEntry, SecretRef
 from generator.provider_ids import is_conditional, plain_id
 from generator.secrets import cr_field_token, env_ref, make_ref, provider_env_name
@@ -46,11 +46,16 @@ SIMPLE_FIELDS = {
 SECRET_FIELDS = ("apiKey", "host")  # simple fields that hold a secretKeyRef
 
 
-def _resolve_type(cr_api: str, api: str, item: dict[str, Any], path: str, errors: ErrorList) -> str | None:
+def _resolve_type(
+    line: ServerLine, cr_api: str, api: str, item: dict[str, Any], path: str, errors: ErrorList
+) -> str | None:
     """`provider: vllm` -> `remote::vllm`, or an error listing the valid names for the API."""
-    provider_type = catalog.resolve_provider_type(api, item["provider"])
+    if not catalog.has_api(line, api):
+        errors.add(path, f"the {cr_api} API does not exist in {registry.release(line)}; remove it")
+        return None
+    provider_type = catalog.resolve_provider_type(line, api, item["provider"])
     if provider_type is None:
-        valid = ", ".join(catalog.valid_provider_names(api))
+        valid = ", ".join(catalog.valid_provider_names(line, api))
         errors.add(f"{path}.provider", f"unknown provider '{item['provider']}' for {cr_api}; valid names: {valid}")
     return provider_type
 
@@ -140,18 +145,25 @@ def _check_provider_rules(item: dict[str, Any], provider_type: str, path: str, e
 
 
 def build_entry(
-    cr_api: str, item: dict[str, Any], path: str, list_form: bool, distro_dir: str, errors: ErrorList
+    line: ServerLine,
+    cr_api: str,
+    api: str,
+    item: dict[str, Any],
+    path: str,
+    list_form: bool,
+    distro_dir: str,
+    errors: ErrorList,
 ) -> ProviderEntry | None:
-    """Resolve one CR provider against the catalog; report every problem it has."""
-    api = config_api(cr_api)
-    provider_type = _resolve_type(cr_api, api, item, path, errors)
+    """Resolve one CR provider (`cr_api` as the CR names it, `api` its config key) against the
+    line's catalog; report every problem it has."""
+    provider_type = _resolve_type(line, cr_api, api, item, path, errors)
     if provider_type is None:
         return None
     if list_form and "id" not in item:
         errors.add(f"{path}.id", "required in list form; give each entry a unique id")
     explicit_id = "id" in item
     provider_id = item.get("id") or catalog.short_name(provider_type)
-    info = catalog.provider_info(api, provider_type)
+    info = catalog.provider_info(line, api, provider_type)
     config = copy.deepcopy(item.get("config") or {})
     _check_config_keys(provider_type, info, config, path, errors)
     _refuse_literal_secrets(config, info, path, errors)

@@ -16,7 +16,7 @@ from generator.errors import ErrorList
 from generator.model import Draft, ProviderEntry, Spec
 from generator.provider_ids import is_conditional, plain_id
 from generator.providers import is_enabled
-from generator.registry import llama_stack_version
+from generator.registry import release
 
 TOOL_ALIASES = {
     "websearch": "builtin::websearch",
@@ -185,7 +185,7 @@ def user_env_names(spec: Spec) -> set[str]:
 
 def _check_tools(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
     tools = (spec.server.get("resources") or {}).get("tools") or []
-    groups = catalog.toolgroup_providers()
+    groups = catalog.toolgroup_providers(spec.line)
     user_env = user_env_names(spec)
     served: set[str] = set()
     for block in config.get("providers", {}).get("tool_runtime", []):
@@ -200,9 +200,7 @@ def _check_tools(config: dict[str, Any], spec: Spec, errors: ErrorList) -> int:
         path = f"spec.server.resources.tools[{index}]"
         available = ", ".join(sorted(served)) or "none"
         if group not in groups:
-            errors.add(
-                path, f"unknown tool group '{tool}' in llama-stack {llama_stack_version()}; available here: {available}"
-            )
+            errors.add(path, f"unknown tool group '{tool}' in {release(spec.line)}; available here: {available}")
         elif group not in served:
             kinds = ", ".join(catalog.short_name(t) for t in groups[group])
             errors.add(

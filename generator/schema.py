@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from generator.apis import DISABLEABLE, LLAMA_STACK_APIS, ApiTable
-from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_STORAGE_SIZE
+from generator.layout import DEFAULT_STORAGE_SIZE
 
 DNS_LABEL = validate.Regexp(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", error="must be a DNS label: lower-case letters, digits and '-'"
@@ -195,7 +195,7 @@ class EnvVarSchema(StrictSchema):
 
 
 class ContainerSpecSchema(StrictSchema):
-    name = fields.String(load_default="llama-stack", validate=DNS_LABEL)
+    name = fields.String(validate=DNS_LABEL)  # default: the server line's container name
     port = fields.Integer(validate=validate.Range(min=1024, max=65535, error="must be between 1024 and 65535"))
     resources = fields.Dict(keys=fields.String())
     env = fields.List(fields.Nested(EnvVarSchema))
@@ -239,9 +239,8 @@ class AutoscalingSchema(StrictSchema):
 
 class StorageSchema(StrictSchema):
     size = fields.String(load_default=DEFAULT_STORAGE_SIZE, validate=QUANTITY)
-    mountPath = fields.String(
-        load_default=DEFAULT_MOUNT_PATH, validate=validate.Regexp(r"^/", error="must be an absolute path")
-    )
+    # Default: the server line's state directory (`/.llama`), filled in by spec.py.
+    mountPath = fields.String(validate=validate.Regexp(r"^/", error="must be an absolute path"))
 
 
 class UserConfigSchema(StrictSchema):
@@ -277,7 +276,7 @@ def external_providers_schema(table: ApiTable) -> type[Schema]:
 
 class ServerSchema(StrictSchema):
     distribution = fields.Nested(DistributionSchema, load_default=lambda: {"name": "starter"})
-    containerSpec = fields.Nested(ContainerSpecSchema, load_default=lambda: {"name": "llama-stack"})
+    containerSpec = fields.Nested(ContainerSpecSchema, load_default=dict)
     workers = fields.Integer(validate=validate.Range(min=1))
     podOverrides = fields.Nested(PodOverridesSchema)
     podDisruptionBudget = fields.Nested(PodDisruptionBudgetSchema)

@@ -14,10 +14,10 @@ from typing import Any
 from marshmallow import ValidationError
 
 from generator import registry
-from generator.apis import CR_TO_CONFIG_API, REMOVED_APIS
 from generator.errors import ErrorList, SpecError
 from generator.external import parse_external
-from generator.layout import DEFAULT_MOUNT_PATH, DEFAULT_PORT, STORAGE_CONNECTION_ENV
+from generator.layout import DEFAULT_PORT, STORAGE_CONNECTION_ENV
+from generator.lines import LLAMA_STACK
 from generator.memo import memoised
 from generator.model import ConfigMapRef, EnvSource, ProviderEntry, SecretRef, Spec
 from generator.naming import MAX_PARENT_NAME_LENGTH
@@ -57,7 +57,7 @@ def flatten_messages(messages: Any, path: str, errors: ErrorList) -> None:
 def _provider_items(providers: dict[str, Any]) -> list[tuple[str, dict[str, Any], str, bool]]:
     """(CR API, item, path, list form) for every provider, in the CR's API order."""
     items = []
-    for cr_api in CR_TO_CONFIG_API:
+    for cr_api in LLAMA_STACK.apis.cr_to_config:
         value = providers.get(cr_api)
         if isinstance(value, dict):
             items.append((cr_api, value, f"spec.server.providers.{cr_api}", False))
@@ -68,19 +68,22 @@ def _provider_items(providers: dict[str, Any]) -> list[tuple[str, dict[str, Any]
 
 def _check_providers(server: dict[str, Any], errors: ErrorList) -> tuple[ProviderEntry, ...]:
     providers = server.get("providers") or {}
-    for cr_api in REMOVED_APIS:
+    removed = LLAMA_STACK.apis.removed
+    for cr_api in removed:
         if cr_api in providers:
             errors.add(
                 f"spec.server.providers.{cr_api}",
-                f"the {cr_api} API does not exist in llama-stack {registry.llama_stack_version()} "
-                f"({REMOVED_APIS[cr_api]}); remove it",
+                f"the {cr_api} API does not exist in {registry.release(LLAMA_STACK)} ({removed[cr_api]}); remove it",
             )
     if "datasetio" in providers and "datasetIo" in providers:
         errors.add("spec.server.providers.datasetIo", "give datasetio or datasetIo, not both")
     distribution = server["distribution"].get("name")
     entries = []
     for cr_api, item, path, list_form in _provider_items(providers):
-        entry = build_entry(cr_api, item, path, list_form, distro_dir(distribution), errors)
+        api = LLAMA_STACK.apis.cr_to_config[cr_api]
+        entry = build_entry(
+            LLAMA_STACK, cr_api, api, item, path, list_form, distro_dir(LLAMA_STACK, distribution), errors
+        )
         if entry is not None:
             entries.append(entry)
     seen: dict[str, str] = {}
@@ -120,10 +123,10 @@ def _generated_only_fields(server: dict[str, Any], errors: ErrorList) -> None:
 
 def _known_distribution(server: dict[str, Any], errors: ErrorList) -> None:
     name = server["distribution"].get("name")
-    if name is not None and name not in registry.distribution_names():
+    if name is not None and name not in registry.distribution_names(LLAMA_STACK):
         errors.add(
             "spec.server.distribution.name",
-            f"unknown distribution '{name}'; valid names: {', '.join(registry.distribution_names())} "
+            f"unknown distribution '{name}'; valid names: {', '.join(registry.distribution_names(LLAMA_STACK))} "
             "(or give distribution.image with userConfig)",
         )
 
@@ -301,7 +304,7 @@ def parse_spec(llsd: Any) -> Spec:
         ca_bundle=_configmap_ref(
             "spec.server.tlsConfig.caBundle", (server.get("tlsConfig") or {}).get("caBundle"), namespace, keys=True
         ),
-        storage_mount_path=(server.get("storage") or {}).get("mountPath") or DEFAULT_MOUNT_PATH,
+        storage_mount_path=(server.get("storage") or {}).get("mountPath") or LLAMA_STACK.mount_path,
         uses_postgres=bool(_storage_refs(server)),
         external_providers=external,
         env_from=_env_sources(server),

@@ -1,8 +1,8 @@
-"""Where llama-stack keeps its state: SQLite files on the storage mount, or PostgreSQL.
+"""Where the server keeps its state: SQLite files on the storage mount, or PostgreSQL.
 
-llama-stack 0.7 has `storage.backends` (named kv_*/sql_* backends) and `storage.stores`, and
-providers point at backends by name. It takes no connection string, only host/port/db/user/
-password, so for postgres the container starts through a short Python shim that splits
+llama-stack 0.7 and OGX 1.5 both have `storage.backends` (named kv_*/sql_* backends) and
+`storage.stores`, and providers point at backends by name. They take no connection string, only
+host/port/db/user/password, so for postgres the container starts through a short Python shim that splits
 LLSD_STORAGE_CONNECTION_STRING into LLSD_STORAGE_PG_* variables and execs the server.
 """
 
@@ -11,8 +11,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from generator import registry
 from generator.catalog import load_data
 from generator.layout import STORAGE_CONNECTION_ENV
+from generator.lines import ServerLine
 from generator.model import Draft
 from generator.values import replace_in_strings
 
@@ -50,8 +52,8 @@ def _rename_backends(value: Any, renames: dict[str, str]) -> None:
 
 
 @cache
-def _store_defaults() -> dict[str, Any]:
-    defaults: dict[str, Any] = load_data("storage.yaml")["store_defaults"]
+def _store_defaults(line: ServerLine) -> dict[str, Any]:
+    defaults: dict[str, Any] = load_data(line, "storage.yaml")["store_defaults"]
     return defaults
 
 
@@ -67,7 +69,7 @@ def _use_sqlite(storage: dict[str, Any], data_dir: str) -> None:
             }
 
 
-def _use_postgres(config: dict[str, Any], storage: dict[str, Any]) -> None:
+def _use_postgres(line: ServerLine, config: dict[str, Any], storage: dict[str, Any]) -> None:
     backends = storage.get("backends") or {}
     renames = {
         name: KV_POSTGRES if str(backend.get("type", "")).startswith("kv_") else SQL_POSTGRES
@@ -75,7 +77,7 @@ def _use_postgres(config: dict[str, Any], storage: dict[str, Any]) -> None:
     }
     # Stores a config leaves out default to kv_default/sql_default, which are about to go.
     stores = storage.setdefault("stores", {})
-    for name, default in _store_defaults().items():
+    for name, default in _store_defaults(line).items():
         stores.setdefault(name, dict(default))
     storage["backends"] = {
         KV_POSTGRES: {"type": "kv_postgres", **_pg_fields()},
@@ -84,28 +86,29 @@ def _use_postgres(config: dict[str, Any], storage: dict[str, Any]) -> None:
     _rename_backends(config, {**renames, "kv_default": KV_POSTGRES, "sql_default": SQL_POSTGRES})
 
 
-def distro_dir(distribution_name: str | None) -> str:
-    """Where the distribution keeps its files, before `storage` moves `~/.llama` to the mount."""
-    return f"~/.llama/distributions/{distribution_name or 'custom'}"
+def distro_dir(line: ServerLine, distribution_name: str | None) -> str:
+    """Where the distribution keeps its files, before `storage` moves the line's state directory
+    (`~/.llama`, `~/.ogx`) to the mount."""
+    return f"{registry.home(line)}/distributions/{distribution_name or 'custom'}"
 
 
 def apply_storage(draft: Draft) -> None:
     """Put the state under the storage mount; configStorage.type may switch every backend to
     SQLite files or to PostgreSQL. Without it the base's backends stay."""
     spec = draft.spec
+    home = registry.home(spec.line)
     mount = spec.storage_mount_path.rstrip("/") or "/"
-    draft.config = config = replace_in_strings(draft.config, "~/.llama", mount)
+    draft.config = config = replace_in_strings(draft.config, home, mount)
     storage = config.setdefault("storage", {})
     kind = (spec.server.get("configStorage") or {}).get("type")
     if kind == "sqlite":
-        _use_sqlite(storage, distro_dir(spec.distribution_name).replace("~/.llama", mount))
+        _use_sqlite(storage, distro_dir(spec.line, spec.distribution_name).replace(home, mount))
     elif kind == "postgres":
-        _use_postgres(config, storage)
+        _use_postgres(spec.line, config, storage)
 
 
-# Runs as `python3 -c SHIM <llama stack run args...>` in the llama-stack container. It never
-# prints the connection string: a malformed one is reported by its shape only.
-POSTGRES_SHIM = f"""\
+# It never prints the connection string: a malformed one is reported by its shape only.
+_POSTGRES_SHIM = f"""\
 import os, sys, urllib.parse
 raw = os.environ.get("{STORAGE_CONNECTION_ENV}", "")
 url = urllib.parse.urlsplit(raw)
@@ -118,5 +121,11 @@ os.environ.update(
     {PG_ENV}USER=urllib.parse.unquote(url.username or "postgres"),
     {PG_ENV}PASSWORD=urllib.parse.unquote(url.password or ""),
 )
-os.execvp("llama", ["llama", *sys.argv[1:]])
+os.execvp("__SERVER__", ["__SERVER__", *sys.argv[1:]])
 """
+
+
+def postgres_shim(line: ServerLine) -> str:
+    """Runs as `python3 -c SHIM <run args...>` in the server container and execs the line's
+    server command (`llama`, `ogx`) with those args."""
+    return _POSTGRES_SHIM.replace("__SERVER__", line.run_command[0])

@@ -52,7 +52,7 @@ def _llsd(obj: dict[str, Any], settings: Settings) -> Verdict:
         return Verdict()  # the user's own config.yaml: only the API server can read it
     warnings = generate(obj).warnings
     try:
-        distribution_image(spec.distribution_name, settings.image_overrides)
+        distribution_image(spec.line, spec.distribution_name, settings.image_overrides)
     except LookupError as err:
         return Verdict([{"path": "spec.server.distribution.name", "message": str(err)}], warnings)
     return Verdict([], warnings)

@@ -22,7 +22,8 @@ from typing import Any
 
 import yaml
 
-from generator import SpecError, generate
+from generator import SpecError
+from hooks.kinds import KINDS, kind_of
 
 
 def _documents(path: str) -> list[dict[str, Any]]:
@@ -31,9 +32,11 @@ def _documents(path: str) -> list[dict[str, Any]]:
 
 
 def _parent(documents: list[dict[str, Any]]) -> dict[str, Any]:
-    parents = [d for d in documents if d.get("kind") == "LlamaStackDistribution"]
+    """The one parent (of any kind the hook serves) in the file."""
+    parents = [d for d in documents if "kind" in d and kind_of(d) is not None]
     if len(parents) != 1:
-        raise SystemExit(f"llsd-hook: expected one LlamaStackDistribution in the file, found {len(parents)}")
+        served = " or ".join(kind for _, kind in KINDS)
+        raise SystemExit(f"llsd-hook: expected one {served} in the file, found {len(parents)}")
     return parents[0]
 
 
@@ -44,7 +47,9 @@ def _dump(data: Any) -> str:
 def cmd_config(args: argparse.Namespace) -> int:
     parent = _parent(_documents(args.file))
     try:
-        result = generate(parent)
+        kind = kind_of(parent)
+        assert kind is not None  # _parent picks served kinds only
+        result = kind.generate(parent)
     except SpecError as err:
         for error in err.errors:
             print(f"{error['path']}: {error['message']}", file=sys.stderr)

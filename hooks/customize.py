@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator import SpecError, parse_spec
+from generator import SpecError
 from hooks.children.labels import selector_labels
 from hooks.ownership import child_rules
 from hooks.request import HookRequest
@@ -23,7 +23,7 @@ def _rule(resource: str, namespace: str, names: set[str]) -> dict[str, Any]:
 
 def related_resources(request: HookRequest) -> dict[str, Any]:
     try:
-        spec = parse_spec(request.parent)
+        spec = request.kind.parse(request.parent)
     except SpecError:
         return {"relatedResources": []}
     secrets = {ref.secret_name for ref in spec.secret_refs}
@@ -45,7 +45,7 @@ def related_resources(request: HookRequest) -> dict[str, Any]:
                 "apiVersion": "v1",
                 "resource": "pods",
                 "namespace": spec.namespace,
-                "labelSelector": {"matchLabels": selector_labels(spec.name)},
+                "labelSelector": {"matchLabels": selector_labels(spec.name, spec.line)},
             }
         )
     rules += child_rules(spec.name, spec.namespace)

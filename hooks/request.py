@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from hooks.kinds import Kind, kind_of
+
 # Deeper JSON is no Kubernetes object anyone writes, and walking it could exhaust the stack.
 MAX_DEPTH = 100
 CONTAINERS = (dict, list)
@@ -42,6 +44,7 @@ class HookRequest:
     children: ObjectMap
     related: ObjectMap
     finalizing: bool
+    kind: Kind  # the parent's kind: its server line and parser
 
     @property
     def name(self) -> str:
@@ -114,12 +117,17 @@ def parse_request(body: Any) -> HookRequest:
         raise BadRequest("the request body must be a JSON object")
     parent = body.get("parent")
     if not isinstance(parent, dict):
-        raise BadRequest("`parent` must be the LlamaStackDistribution object")
+        raise BadRequest("`parent` must be the parent object (a LlamaStackDistribution or an OGXServer)")
     metadata = parent.get("metadata")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
         raise BadRequest("`parent.metadata.name` is required")
     if metadata.get("namespace") is not None and not isinstance(metadata["namespace"], str):
         raise BadRequest("`parent.metadata.namespace` must be a string")
+    kind = kind_of(parent)
+    if kind is None:
+        raise BadRequest(
+            f"`parent` is a {parent.get('apiVersion')} {parent.get('kind')}, which this hook does not serve"
+        )
     finalizing = body.get("finalizing", False)
     if not isinstance(finalizing, bool):
         raise BadRequest("`finalizing` must be a boolean")
@@ -128,4 +136,5 @@ def parse_request(body: Any) -> HookRequest:
         children=_object_map(body.get("children"), "children"),
         related=_object_map(body.get("related"), "related"),
         finalizing=finalizing,
+        kind=kind,
     )

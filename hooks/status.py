@@ -6,13 +6,59 @@ gives byte-identical status and Metacontroller writes nothing (no status storms)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import Spec, SpecProblem, llama_stack_version
+from generator import LLAMA_STACK, OGX, ServerLine, Spec, SpecProblem
 from generator.naming import service_name
 
 MAX_MESSAGE = 4000
+
+
+@dataclass(frozen=True)
+class StatusNames:
+    """Where each kind's status says a thing: LLSD keeps the seed's names, OGXServer upstream's."""
+
+    server_version: str  # under `version`
+    external_url: str  # the Ingress address
+    generated_configmap: str | None  # the LLSD's top-level copy of configGeneration.configMapName
+
+
+STATUS_NAMES: dict[ServerLine, StatusNames] = {
+    LLAMA_STACK: StatusNames("llamaStackServerVersion", "routeURL", "generatedConfigMap"),
+    OGX: StatusNames("serverVersion", "externalURL", None),
+}
+
+# A tag that names a release: `0.7.3`, `v1.5.0`, `1.5.0-rc1`, `0.7.3.post1` (not `latest`, `main`).
+RELEASE_TAG = re.compile(r"^v?(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:[-+.][0-9A-Za-z.-]+)?)$")
+
+
+def image_version(image: str) -> str | None:
+    """The server release an image reference names by its tag, or None (no tag, `latest`, a bare
+    digest). The hook cannot ask the running server (it makes no calls into tenant pods) nor read
+    the image's labels (that needs a registry), so the tag of the image Kubernetes runs is the
+    one observable statement of the version; a mirror that retags keeps a release tag to show it."""
+    reference = image.split("@", 1)[0]
+    name = reference.rsplit("/", 1)[-1]
+    if ":" not in name:
+        return None
+    match = RELEASE_TAG.match(name.rsplit(":", 1)[1])
+    return match.group("version") if match else None
+
+
+def observed_image(observed_deployment: dict[str, Any] | None, container_name: str) -> str | None:
+    """The image of the server container in the observed Deployment: what the cluster runs (or
+    is rolling out), as opposed to what the hook would ask for."""
+    template = ((observed_deployment or {}).get("spec") or {}).get("template") or {}
+    containers = (template.get("spec") or {}).get("containers") or []
+    images = [c.get("image") for c in containers if isinstance(c, dict) and isinstance(c.get("image"), str)]
+    named = [
+        c["image"]
+        for c in containers
+        if isinstance(c, dict) and c.get("name") == container_name and isinstance(c.get("image"), str)
+    ]
+    return (named or images or [None])[0]
 
 
 @dataclass(frozen=True)
@@ -155,6 +201,8 @@ class StatusReport:
     route_url: str | None = None
     previous_generation: dict[str, Any] | None = None
     external_providers: list[dict[str, Any]] = field(default_factory=list)
+    image: str | None = None  # observed: the image the Deployment runs
+    line: ServerLine = LLAMA_STACK
 
     def render(self, parent: dict[str, Any], now: str) -> dict[str, Any]:
         status: dict[str, Any] = {
@@ -166,17 +214,21 @@ class StatusReport:
         generation = (parent.get("metadata") or {}).get("generation")
         if isinstance(generation, int):
             status["observedGeneration"] = generation
+        names = STATUS_NAMES[self.line]
         if self.spec is not None:
             scheme = "https" if self.spec.tls_secret_name else "http"
             status["serviceURL"] = (
                 f"{scheme}://{service_name(self.spec.name)}.{self.spec.namespace}.svc.cluster.local:{self.spec.port}"
             )
-            if self.spec.distribution_name:
-                status["version"]["llamaStackServerVersion"] = llama_stack_version()
+        if self.image:
+            status["resolvedDistribution"] = {"image": self.image}
+            version = image_version(self.image)
+            if version:
+                status["version"][names.server_version] = version
         if self.route_url is not None:
-            status["routeURL"] = self.route_url
-        if self.config_map:
-            status["generatedConfigMap"] = self.config_map
+            status[names.external_url] = self.route_url
+        if self.config_map and names.generated_configmap:
+            status[names.generated_configmap] = self.config_map
         if self.provider_count is not None:
             status["configGeneration"] = {
                 "configMapName": self.config_map or "",

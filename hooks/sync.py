@@ -17,15 +17,14 @@ from typing import Any
 from generator import (
     ConfigMapRef,
     GenerationResult,
+    ServerLine,
     Spec,
     SpecError,
     SpecProblem,
     UserConfigReport,
     container_command,
     distribution_image,
-    generate,
     inspect_user_config,
-    parse_spec,
 )
 from generator.layout import CONFIG_KEY
 from generator.memo import canonical_key
@@ -48,7 +47,7 @@ from hooks.ownership import foreign_children, ownership_condition
 from hooks.related import SHARED_WITH_ANNOTATION, Related
 from hooks.request import HookRequest
 from hooks.settings import Settings
-from hooks.status import Condition, StatusReport, deployment_view, error_message, route_url
+from hooks.status import Condition, StatusReport, deployment_view, error_message, observed_image, route_url
 
 USER_CONFIG_KEYS = (CONFIG_KEY, "run.yaml")
 VALID = Condition("ValidationSucceeded", "True", "ValidationSucceeded", "spec is valid")
@@ -176,7 +175,7 @@ def _user_config(spec: Spec, related: Related) -> UserConfig:
     report = inspect_user_config(text, spec)
     if ref.namespace == spec.namespace:
         return UserConfig(ref.name, key, text, report, [])
-    copy = user_config_copy(spec.name, spec.namespace, text)
+    copy = user_config_copy(spec.name, spec.namespace, spec.line, text)
     return UserConfig(copy["metadata"]["name"], CONFIG_KEY, text, report, [copy])
 
 
@@ -185,7 +184,9 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     from the request, related objects or settings must be part of that memo's key."""
     ca_child, ca_hash, ca_warnings = ca_bundle_child(spec, related)
     extra = [ca_child] if ca_child else []
-    image = spec.distribution_image or distribution_image(spec.distribution_name or "", settings.image_overrides)
+    image = spec.distribution_image or distribution_image(
+        spec.line, spec.distribution_name or "", settings.image_overrides
+    )
     result: GenerationResult | None = None
     hashes = [ca_hash]
     provider_count = resource_count = None
@@ -200,7 +201,7 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
         config_map, warnings = None, []
         plan = PodPlan(image=image, command=None)
     else:
-        result = generate(request.parent)
+        result = request.kind.generate(request.parent)
         config_map, warnings = result.configmap_name, list(result.warnings)
         provider_count, resource_count = result.provider_count, result.resource_count
         plan = PodPlan(image=image, command=result.command, secret_env=result.env, config_map=config_map)
@@ -238,13 +239,20 @@ def _keep_mounted_configmaps(request: HookRequest, desired: list[dict[str, Any]]
     ]
 
 
+def _container_name(spec: Spec | None, line: ServerLine) -> str:
+    return ((spec.server.get("containerSpec") or {}).get("name") if spec else None) or line.container_name
+
+
 def _failure(
     request: HookRequest, settings: Settings, conditions: list[Condition], outcome: str, spec: Spec | None
 ) -> SyncResult:
     observed = _observed_deployment(request)
     view = deployment_view(observed, rolled_out(observed))
     previous = (request.parent.get("status") or {}) if isinstance(request.parent.get("status"), dict) else {}
+    line = request.kind.line
     report = StatusReport(
+        line=line,
+        image=observed_image(observed, _container_name(spec, line)),
         phase="Failed",
         conditions=[*conditions, view.condition()],
         deployment=view,
@@ -309,6 +317,8 @@ def _healthy(request: HookRequest, settings: Settings, spec: Spec, entry: Entry)
     external = external_provider_status(request, spec)
     extra = [external_providers_condition(external), ownership_condition(foreign_children(request, built.children))]
     report = StatusReport(
+        line=spec.line,
+        image=observed_image(observed, _container_name(spec, spec.line)),
         # A name taken by an object that is not ours blocks the hook's child until someone acts.
         phase="Failed" if extra[1] else view.phase(),
         conditions=[
@@ -350,7 +360,7 @@ def _answer(request: HookRequest, settings: Settings) -> SyncResult:
     related = Related(request, settings.allow_cross_namespace_refs)
     identity = canonical_key(request.parent)  # parse_spec's memo key, and the build memo's
     try:
-        spec = parse_spec.keyed(identity, request.parent)  # type: ignore[attr-defined]
+        spec = request.kind.parse.keyed(identity, request.parent)  # type: ignore[attr-defined]
     except SpecError as err:
         return _failure(request, settings, _invalid_spec(err), "invalid_spec", None)
     unresolved = unresolved_references(spec, related)

@@ -206,6 +206,8 @@ STATUS = {
         "serviceURL": {"type": "string"},
         "routeURL": {"type": "string"},
         "generatedConfigMap": {"type": "string"},
+        # the image the observed Deployment runs (version.llamaStackServerVersion is its release tag)
+        "resolvedDistribution": {"type": "object", "properties": {"image": {"type": "string"}}},
         "configGeneration": {
             "type": "object",
             "properties": {
@@ -241,6 +243,7 @@ COLUMNS = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Config", "type": "string", "jsonPath": ".status.generatedConfigMap", "priority": 1},
     {"name": "Server Version", "type": "string", "jsonPath": ".status.version.llamaStackServerVersion", "priority": 1},
+    {"name": "Image", "type": "string", "jsonPath": ".status.resolvedDistribution.image", "priority": 1},
 ]
 
 

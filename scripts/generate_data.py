@@ -1,22 +1,29 @@
-"""Regenerate generator/data/ from the installed (pinned) llama-stack wheel.
+"""Regenerate a server line's generator data from its installed (pinned) server wheel.
 
-Run `make data` (or `python scripts/generate_data.py`). The output is committed and never edited
-by hand; `tests/generator/test_data.py` fails when it differs from what the installed
-llama-stack ships, so a llama-stack upgrade shows up as a reviewable data diff.
+Each server line has its own wheel and virtualenv (llama-stack 0.7.3 needs `mcp<2`, OGX 1.5.0
+`mcp>=2`), so `make data` runs this script once per line, in that line's virtualenv:
+`.venv/bin/python scripts/generate_data.py --line llama-stack` and
+`.venv-ogx/bin/python scripts/generate_data.py --line ogx`. The output is committed and never
+edited by hand; `tests/generator/test_data.py` runs `--check` for both lines, so a server upgrade
+shows up as a reviewable data diff.
 
-Writes:
-- data/distributions/<name>.yaml: each distribution's config.yaml, byte for byte.
-- data/distributions.yaml: the registry (name -> image, base config, llama-stack version).
-- data/storage.yaml: llama-stack's default storage stores (used when backends are renamed).
-- data/providers.yaml: the provider catalog (API -> provider_type -> config fields and where the
-  CR's simplified fields go), read from llama-stack's own provider registry and config classes.
+Writes, under generator/data/<line>/:
+- distributions/<name>.yaml: each distribution's config.yaml as the wheel ships it (after a header).
+- distributions.yaml: the registry (name -> image, base config), the server's version, where
+  its shipped configs keep state (`~/.llama`, `~/.ogx`) and the keys its `server:` block takes.
+- storage.yaml: the server's default storage stores (used when backends are renamed).
+- providers.yaml: the provider catalog (API -> provider_type -> config fields and where the
+  CR's simplified fields go), read from the server's own provider registry and config classes.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import re
 import sys
 import typing
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,19 +31,50 @@ from typing import Any
 import yaml
 from generated import header, write_or_check  # the sibling module: scripts run as files
 
-DISTRIBUTIONS = ["starter", "postgres-demo", "nvidia", "watsonx", "oci", "open-benchmark"]
-# The llama-stack release workflow pushes images only for these.
-PUBLISHED_IMAGES = {"starter", "postgres-demo"}
-IMAGE = "docker.io/llamastack/distribution-{name}:{version}"
+# Both lines' images live in the `ogxai` Docker Hub org: the `llamastack` org was removed in
+# June 2026 (projects that pulled from it moved to `docker.io/ogxai/distribution-*:<version>`).
+# The tag is the server release the data comes from, never `latest`: a config generated from
+# 0.7.3's wheel must run on 0.7.3's server. No registry is reachable from CI to confirm a tag;
+# the README says which were chosen and why, and LLSD_IMAGE_OVERRIDES points at a mirror.
+IMAGE = "docker.io/ogxai/distribution-{name}:{version}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """What differs between the wheels this script reads: the package, and what it ships."""
+
+    package: str  # PyPI name, for the version
+    module: str  # import root: `<module>.core...`, `<module>/distributions/<name>/config.yaml`
+    distributions: tuple[str, ...]
+    published: frozenset[str]  # distributions the release workflow pushes an image for
+
+
+LINES = {
+    # llama-stack's release workflow pushed images for starter and postgres-demo only.
+    "llama-stack": Line(
+        "llama-stack",
+        "llama_stack",
+        ("starter", "postgres-demo", "nvidia", "watsonx", "oci", "open-benchmark"),
+        frozenset({"starter", "postgres-demo"}),
+    ),
+    # The OGX operator's distributions.json names starter, remote-vllm, meta-reference-gpu and
+    # postgres-demo images; of those, the wheel ships a config.yaml for starter and postgres-demo.
+    "ogx": Line(
+        "ogx",
+        "ogx",
+        ("starter", "postgres-demo", "nvidia", "watsonx", "oci", "open-benchmark"),
+        frozenset({"starter", "postgres-demo"}),
+    ),
+}
 DISTRO_DIR_PLACEHOLDER = "__DISTRO_DIR__"
 UNRESOLVABLE_ENV = re.compile(r"\$\{env\.[A-Z0-9_]+\}")
 KEY_FIELDS = ("api_key", "api_token", "access_token")
-# A config key holds a secret when llama-stack types it SecretStr, or when its name says so
+# A config key holds a secret when the server types it SecretStr, or when its name says so
 # (pgvector's `password`, brave-search's `api_key` are plain strings in 0.7.3).
 SECRET_NAME = re.compile(r"(^|_)(api_key|api_token|access_token|password|passwd|secret|token|credentials?)(_|$)")
 ENDPOINT_FIELDS = ("base_url", "url", "uri")
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "generator" / "data"
+DATA_ROOT = Path(__file__).resolve().parent.parent / "generator" / "data"
 
 
 def _dump(data: Any) -> str:
@@ -80,8 +118,8 @@ def _used_at_startup(keys: list[str], required: list[str]) -> list[str]:
     return [k for k in USED_AT_STARTUP if k in keys and k not in required]
 
 
-def _required_defaults(cls: Any, required: list[str]) -> dict[str, Any]:
-    """llama-stack's own sample values for required fields, where they need no user input.
+def _required_defaults(cls: Any, required: list[str], home: str) -> dict[str, Any]:
+    """The server's own sample values for required fields, where they need no user input.
 
     A user who writes `vectorIo: {provider: faiss}` gets faiss's sample `persistence` instead of
     a config that fails at startup. Samples that need an env var without default are left out:
@@ -101,14 +139,14 @@ def _required_defaults(cls: Any, required: list[str]) -> dict[str, Any]:
         text = yaml.safe_dump(sample[key])
         if UNRESOLVABLE_ENV.search(text):
             continue
-        text = text.replace(f"~/.llama/{DISTRO_DIR_PLACEHOLDER}", DISTRO_DIR_PLACEHOLDER)
+        text = text.replace(f"{home}/{DISTRO_DIR_PLACEHOLDER}", DISTRO_DIR_PLACEHOLDER)
         defaults[key] = yaml.safe_load(text)
     return defaults
 
 
-def build_catalog() -> dict[str, Any]:
-    from llama_stack.core.distribution import get_provider_registry
-    from llama_stack.core.utils.dynamic import instantiate_class_type
+def build_catalog(line: Line, home: str) -> dict[str, Any]:
+    get_provider_registry = importlib.import_module(f"{line.module}.core.distribution").get_provider_registry
+    instantiate_class_type = importlib.import_module(f"{line.module}.core.utils.dynamic").instantiate_class_type
 
     apis: dict[str, Any] = {}
     for api, specs in sorted(get_provider_registry().items(), key=lambda item: item[0].value):
@@ -129,7 +167,7 @@ def build_catalog() -> dict[str, Any]:
                 "deprecated": bool(spec.deprecation_warning or spec.deprecation_error),
                 "extra_keys_allowed": cls.model_config.get("extra") == "allow",
                 "pip_packages": sorted(spec.pip_packages or []),
-                "required_defaults": _required_defaults(cls, [*required, *_used_at_startup(keys, required)]),
+                "required_defaults": _required_defaults(cls, [*required, *_used_at_startup(keys, required)], home),
             }
             entries[provider_type] = entry
         apis[api.value] = entries
@@ -144,17 +182,18 @@ def _distribution_deps(config: dict[str, Any], catalog: dict[str, Any]) -> set[s
     return deps
 
 
-def build_registry(catalog: dict[str, Any], version: str) -> tuple[dict[str, Any], dict[str, str]]:
-    import llama_stack
+def shipped_configs(line: Line) -> dict[str, str]:
+    root = Path(importlib.import_module(line.module).__file__ or "").parent / "distributions"
+    return {name: (root / name / "config.yaml").read_text() for name in line.distributions}
 
-    root = Path(llama_stack.__file__).parent / "distributions"
-    texts = {name: (root / name / "config.yaml").read_text() for name in DISTRIBUTIONS}
+
+def build_registry(line: Line, catalog: dict[str, Any], version: str, texts: dict[str, str]) -> dict[str, Any]:
     configs = {name: yaml.safe_load(text) for name, text in texts.items()}
     starter_deps = _distribution_deps(configs["starter"], catalog)
     registry: dict[str, Any] = {}
-    for name in DISTRIBUTIONS:
-        entry: dict[str, Any] = {"config": f"distributions/{name}.yaml", "llama_stack_version": version}
-        if name in PUBLISHED_IMAGES:
+    for name in line.distributions:
+        entry: dict[str, Any] = {"config": f"distributions/{name}.yaml"}
+        if name in line.published:
             entry["image"] = IMAGE.format(name=name, version=version)
         elif _distribution_deps(configs[name], catalog) <= starter_deps:
             # No image of its own is published, but the starter image carries every package its
@@ -165,34 +204,51 @@ def build_registry(catalog: dict[str, Any], version: str) -> tuple[dict[str, Any
             entry["image"] = None
             entry["image_note"] = "no published image carries its providers; set an image override"
         registry[name] = entry
-    return {"llama_stack_version": version, "distributions": registry}, texts
+    return {"package": line.package, "server_version": version, "distributions": registry}
 
 
-def build_storage_defaults() -> dict[str, Any]:
-    """Stores a config may omit: llama-stack then points them at `kv_default`/`sql_default`."""
-    from llama_stack.core.storage.datatypes import ServerStoresConfig
+def build_storage_defaults(line: Line) -> dict[str, Any]:
+    """Stores a config may omit: the server then points them at `kv_default`/`sql_default`."""
+    stores = importlib.import_module(f"{line.module}.core.storage.datatypes").ServerStoresConfig
+    return {"store_defaults": stores().model_dump(mode="json", exclude_none=True)}
 
-    return {"store_defaults": ServerStoresConfig().model_dump(mode="json", exclude_none=True)}
+
+def _home(texts: dict[str, str]) -> str:
+    """Where the line's shipped configs keep state (`~/.llama`, `~/.ogx`): read, not assumed."""
+    found = {match for text in texts.values() for match in re.findall(r"~/\.[a-z-]+(?=/distributions/)", text)}
+    if len(found) != 1:
+        raise SystemExit(f"generate_data: expected one state directory in the shipped configs, found {sorted(found)}")
+    return found.pop()
 
 
-def render() -> dict[Path, str]:
-    version = metadata.version("llama-stack")
-    catalog = build_catalog()
-    catalog["llama_stack_version"] = version
-    registry, texts = build_registry(catalog, version)
-    first_line = header("generate_data.py", f"llama-stack {version}", "data")
+def render(line_name: str) -> dict[Path, str]:
+    line = LINES[line_name]
+    version = metadata.version(line.package)
+    first_line = header("generate_data.py", f"{line.package} {version}", "data")
+    texts = shipped_configs(line)
+    home = _home(texts)
+    catalog = build_catalog(line, home)
+    registry = build_registry(line, catalog, version, texts)
+    registry["home"] = home
+    # What `server:` takes (OGX refuses plain HTTP unless `insecure` is set; llama-stack has no such key).
+    server_config = importlib.import_module(f"{line.module}.core.datatypes").ServerConfig
+    registry["server_fields"] = sorted(info.alias or name for name, info in server_config.model_fields.items())
+    out = DATA_ROOT / line_name
     files = {
-        DATA_DIR / "providers.yaml": first_line + _dump(catalog),
-        DATA_DIR / "distributions.yaml": first_line + _dump(registry),
-        DATA_DIR / "storage.yaml": first_line + _dump(build_storage_defaults()),
+        out / "providers.yaml": first_line + _dump(catalog),
+        out / "distributions.yaml": first_line + _dump(registry),
+        out / "storage.yaml": first_line + _dump(build_storage_defaults(line)),
     }
-    for name, text in texts.items():  # the shipped config.yaml, byte for byte after the header
-        files[DATA_DIR / "distributions" / f"{name}.yaml"] = first_line + text
+    for name, text in texts.items():
+        files[out / "distributions" / f"{name}.yaml"] = first_line + text
     return files
 
 
 def main() -> int:
-    return write_or_check(__doc__.splitlines()[0], render, "data")
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--line", choices=sorted(LINES), required=True, help="the server line whose wheel is installed")
+    args, rest = parser.parse_known_args()
+    return write_or_check(__doc__.splitlines()[0], lambda: render(args.line), "data", rest)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from generator.lines import OGX
 from generator.ogxserver.common import (
     NONEMPTY_RULE,
     ConfigMapKeyRefSchema,
@@ -33,7 +34,7 @@ from generator.ogxserver.common import (
 from generator.ogxserver.providers import PROVIDER_APIS, ProvidersSchema
 from generator.schema import QUANTITY, IntOrPercent
 
-OGX_MOUNT_PATH = "/.ogx"
+OGX_MOUNT_PATH = OGX.mount_path
 OGX_PORT = 8321
 DISABLEABLE_APIS = sorted(PROVIDER_APIS.values())
 

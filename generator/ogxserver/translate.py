@@ -29,6 +29,7 @@ from marshmallow import ValidationError, fields
 
 from generator.errors import ErrorList, SpecError
 from generator.layout import DEFAULT_PORT, STORAGE_CONNECTION_ENV
+from generator.lines import OGX, ServerLine
 from generator.model import ConfigMapKeyRef, ConfigMapRef, OGXSettings, ProviderEntry, SecretRef, Spec
 from generator.ogxserver.common import SecretKeyRefSchema
 from generator.ogxserver.fieldmap import to_ogx_path, to_ogx_text
@@ -43,13 +44,14 @@ KIND = "OGXServer"
 API_VERSION = "ogx.io/v1beta1"
 ADOPT_ANNOTATIONS = ("ogx.io/adopt-storage", "ogx.io/adopt-networking")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-CONTAINER_NAME = "ogx"
+CONTAINER_NAME = OGX.container_name
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 class Catalog(Protocol):
     """What a server line's data says (the OGX line's, in production)."""
 
+    line: ServerLine  # whose data it is; the Spec runs on it
     label: str  # e.g. "OGX 1.5.0", for messages
 
     def distribution_names(self) -> list[str]: ...
@@ -101,7 +103,7 @@ class _Providers:
 
     def __init__(self, catalog: Catalog, distribution: str | None, errors: ErrorList) -> None:
         self.catalog = catalog
-        self.distro_dir = distro_dir(distribution)
+        self.distro_dir = distro_dir(catalog.line, distribution)
         self.errors = errors
         self.entries: list[ProviderEntry] = []
 
@@ -412,6 +414,7 @@ def translate(ogx: Any, catalog: Catalog) -> Spec:
         storage_mount_path=(storage or {}).get("mountPath") or OGX_MOUNT_PATH,
         uses_postgres=bool(_storage_refs(spec)),
         ogx=settings,
+        line=catalog.line,
     )
 
 

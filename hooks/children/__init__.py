@@ -44,7 +44,9 @@ def build_children(
 ) -> list[dict[str, Any]]:
     children: list[dict[str, Any] | None] = []
     if result is not None:
-        children.append(generated_config(result.configmap_name, spec.namespace, spec.name, result.config_yaml))
+        children.append(
+            generated_config(result.configmap_name, spec.namespace, spec.name, spec.line, result.config_yaml)
+        )
     children += [
         service_account(spec),
         service(spec),

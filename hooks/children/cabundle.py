@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography import x509
 
-from generator import Spec, SpecError, SpecProblem
+from generator import ServerLine, Spec, SpecError, SpecProblem
 from generator.layout import CA_BUNDLE_KEY
 from generator.naming import ca_bundle_name
 from hooks.children.configmap import content_hash
@@ -41,11 +41,11 @@ def certificates(text: str) -> list[str]:
     return [block for block in blocks if _parses(block)]
 
 
-def ca_bundle(owner: str, namespace: str, blocks: list[str]) -> dict[str, Any]:
+def ca_bundle(owner: str, namespace: str, line: ServerLine, blocks: list[str]) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": metadata(ca_bundle_name(owner), namespace, owner, CA_BUNDLE),
+        "metadata": metadata(ca_bundle_name(owner), namespace, owner, line, CA_BUNDLE),
         "data": {CA_BUNDLE_KEY: "\n".join(blocks) + "\n"},
     }
 
@@ -90,5 +90,5 @@ def ca_bundle_child(spec: Spec, related: Related) -> tuple[dict[str, Any] | None
         )
     if errors:
         raise SpecError(errors)
-    child = ca_bundle(spec.name, spec.namespace, blocks)
+    child = ca_bundle(spec.name, spec.namespace, spec.line, blocks)
     return child, content_hash(child["data"]), []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from generator import ServerLine
 from generator.layout import CONFIG_KEY
 from generator.naming import user_config_copy_name
 from hooks.children.labels import GENERATED_CONFIG, USER_CONFIG, metadata
@@ -20,19 +21,19 @@ def content_hash(data: dict[str, str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def generated_config(name: str, namespace: str, owner: str, config_yaml: str) -> dict[str, Any]:
+def generated_config(name: str, namespace: str, owner: str, line: ServerLine, config_yaml: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": metadata(name, namespace, owner, GENERATED_CONFIG),
+        "metadata": metadata(name, namespace, owner, line, GENERATED_CONFIG),
         "data": {CONFIG_KEY: config_yaml},
     }
 
 
-def user_config_copy(owner: str, namespace: str, config_yaml: str) -> dict[str, Any]:
+def user_config_copy(owner: str, namespace: str, line: ServerLine, config_yaml: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": metadata(user_config_copy_name(owner), namespace, owner, USER_CONFIG),
+        "metadata": metadata(user_config_copy_name(owner), namespace, owner, line, USER_CONFIG),
         "data": {CONFIG_KEY: config_yaml},
     }

@@ -1,4 +1,4 @@
-"""The llama-stack Deployment, as upstream builds it (names, env order, volumes) plus:
+"""The server Deployment, as upstream builds it (names, env order, volumes) plus:
 readiness and liveness probes, a content-hash annotation for user config and CA bundle changes,
 `Recreate` with a PVC, the observed replica count under an HPA, no service-account token, and
 Pod Security "restricted" for the pod and every container (restricted.py).
@@ -15,15 +15,12 @@ from generator.layout import (
     CA_BUNDLE_DIR,
     CA_BUNDLE_KEY,
     CA_BUNDLE_PATH,
-    CONFIG_DIR,
     CONFIG_KEY,
-    CONFIG_PATH,
     EXTERNAL_DIR,
     EXTERNAL_PACKAGES_DIR,
     FINAL_CONFIG_DIR,
     FINAL_CONFIG_PATH,
     HEALTH_PATH,
-    TLS_DIR,
 )
 from generator.naming import ca_bundle_name, deployment_name, pvc_name, service_account_name
 from hooks.children.external_init import install_command, merge_command
@@ -38,12 +35,11 @@ from hooks.children.restricted import (
 )
 from hooks.settings import DEFAULT_RUN_AS_USER
 
-CONFIG_HASH_ANNOTATION = "llamastack.io/config-hash"
 # What Hugging Face's libraries read to load only from the local cache (HF_HOME, the storage
 # mount) and never reach a model hub: huggingface_hub (sentence-transformers' downloads),
 # transformers and datasets.
 MODEL_HUB_OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
-CONFIG_VOLUME = "llama-stack-config"
+CONFIG_VOLUME = "llama-stack-config"  # the same on both lines: observed Deployments are read by it
 
 
 @dataclass(frozen=True)
@@ -75,12 +71,13 @@ def _env(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
         env += [{"name": name, "value": "1"} for name in MODEL_HUB_OFFLINE_ENV if name not in named]
     if plan.has_ca_bundle:
         env.append({"name": "SSL_CERT_FILE", "value": CA_BUNDLE_PATH})
-    env.append({"name": "LLS_WORKERS", "value": str(server.get("workers") or 1)})
-    env.append({"name": "LLS_PORT", "value": str(spec.port)})
+    line = spec.line
+    env.append({"name": line.workers_env, "value": str(server.get("workers") or 1)})
+    env.append({"name": line.port_env, "value": str(spec.port)})
     if plan.config_map is not None:
-        env.append({"name": "LLAMA_STACK_CONFIG", "value": FINAL_CONFIG_PATH if external else CONFIG_PATH})
-    else:  # the image's own entrypoint reads the port from here
-        env.append({"name": "LLAMA_STACK_PORT", "value": str(spec.port)})
+        env.append({"name": line.config_env, "value": FINAL_CONFIG_PATH if external else line.config_path})
+    elif line.image_port_env != line.port_env:  # the image's own entrypoint reads the port from here
+        env.append({"name": line.image_port_env, "value": str(spec.port)})
     if external:
         env.append({"name": "PYTHONPATH", "value": EXTERNAL_PACKAGES_DIR})
     env += plan.secret_env
@@ -118,10 +115,10 @@ def _volumes_and_mounts(spec: Spec, plan: PodPlan) -> tuple[list[dict[str, Any]]
     if plan.config_map is not None:
         source = {"name": plan.config_map, "items": [{"key": plan.config_key, "path": CONFIG_KEY}]}
         volumes.append({"name": CONFIG_VOLUME, "configMap": source})
-        mounts.append({"name": CONFIG_VOLUME, "mountPath": CONFIG_DIR, "readOnly": True})
+        mounts.append({"name": CONFIG_VOLUME, "mountPath": spec.line.config_dir, "readOnly": True})
     if spec.tls_secret_name:
         volumes.append({"name": "tls", "secret": {"secretName": spec.tls_secret_name}})
-        mounts.append({"name": "tls", "mountPath": TLS_DIR, "readOnly": True})
+        mounts.append({"name": "tls", "mountPath": spec.line.tls_dir, "readOnly": True})
     if plan.has_ca_bundle:
         items = [{"key": CA_BUNDLE_KEY, "path": CA_BUNDLE_KEY}]
         volumes.append({"name": "ca-bundle", "configMap": {"name": ca_bundle_name(spec.name), "items": items}})
@@ -162,7 +159,7 @@ def _init_containers(spec: Spec, plan: PodPlan) -> list[dict[str, Any]]:
         "securityContext": container_security_context(),
         "volumeMounts": [
             {"name": "external-providers", "mountPath": EXTERNAL_DIR, "readOnly": True},
-            {"name": CONFIG_VOLUME, "mountPath": CONFIG_DIR, "readOnly": True},
+            {"name": CONFIG_VOLUME, "mountPath": spec.line.config_dir, "readOnly": True},
             {"name": "final-config", "mountPath": FINAL_CONFIG_DIR},
             *writable_mounts(),
         ],
@@ -198,7 +195,7 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
     overrides = spec.server.get("podOverrides") or {}
     volumes, mounts = _volumes_and_mounts(spec, plan)
     container: dict[str, Any] = {
-        "name": container_spec["name"],
+        "name": container_spec.get("name") or spec.line.container_name,
         "image": plan.image,
         "ports": [{"name": "http", "containerPort": spec.port, "protocol": "TCP"}],
         "env": _env(spec, plan),
@@ -229,11 +226,11 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
         pod_spec["initContainers"] = init_containers
     if "terminationGracePeriodSeconds" in overrides:
         pod_spec["terminationGracePeriodSeconds"] = overrides["terminationGracePeriodSeconds"]
-    template_metadata: dict[str, Any] = {"labels": selector_labels(spec.name)}
+    template_metadata: dict[str, Any] = {"labels": selector_labels(spec.name, spec.line)}
     if plan.content_hash:
-        template_metadata["annotations"] = {CONFIG_HASH_ANNOTATION: plan.content_hash}
+        template_metadata["annotations"] = {spec.line.config_hash_annotation: plan.content_hash}
     deployment_spec: dict[str, Any] = {
-        "selector": {"matchLabels": selector_labels(spec.name)},
+        "selector": {"matchLabels": selector_labels(spec.name, spec.line)},
         "template": {"metadata": template_metadata, "spec": pod_spec},
     }
     if not spec.server.get("autoscaling"):
@@ -246,7 +243,7 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata(deployment_name(spec.name), spec.namespace, spec.name),
+        "metadata": metadata(deployment_name(spec.name), spec.namespace, spec.name, spec.line),
         "spec": deployment_spec,
     }
 

@@ -15,7 +15,7 @@ from importlib import resources
 
 from generator import ExternalProvider
 from generator.layout import (
-    CONFIG_PATH,
+    EXTERNAL_BASE_CONFIG_PATH,
     EXTERNAL_METADATA_DIR,
     EXTERNAL_PACKAGES_DIR,
     FINAL_CONFIG_PATH,
@@ -95,6 +95,6 @@ def merge_command(external: tuple[ExternalProvider, ...]) -> list[str]:
         merge_program(),
         json.dumps(plan, sort_keys=True),
         EXTERNAL_METADATA_DIR,
-        CONFIG_PATH,
+        EXTERNAL_BASE_CONFIG_PATH,
         FINAL_CONFIG_PATH,
     ]

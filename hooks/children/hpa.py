@@ -39,7 +39,7 @@ def horizontal_pod_autoscaler(spec: Spec) -> dict[str, Any] | None:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": metadata(hpa_name(spec.name), spec.namespace, spec.name),
+        "metadata": metadata(hpa_name(spec.name), spec.namespace, spec.name, spec.line),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
             "minReplicas": min_replicas(spec),

@@ -55,7 +55,7 @@ def ingress(spec: Spec, exposure: Exposure | None = None) -> dict[str, Any] | No
                 ]
             )
         body["tls"] = [{"hosts": [host], "secretName": secret} if host else {"secretName": secret}]
-    meta = metadata(ingress_name(spec.name), spec.namespace, spec.name)
+    meta = metadata(ingress_name(spec.name), spec.namespace, spec.name, spec.line)
     if exposure.annotations:
         meta["annotations"] = copy.deepcopy(exposure.annotations)
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": body}

@@ -1,8 +1,12 @@
-"""Labels of children, as upstream has them, so existing selectors keep working (names: generator.naming)."""
+"""Labels of children, as each upstream operator has them, so existing selectors keep working:
+`app: llama-stack` for an LLSD, `app: ogx` for an OGXServer (the line's `app_label`). Names:
+generator.naming."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from generator import ServerLine
 
 COMPONENT_LABEL = "app.kubernetes.io/component"
 GENERATED_CONFIG = "generated-config"
@@ -10,14 +14,14 @@ USER_CONFIG = "user-config"
 CA_BUNDLE = "ca-bundle"
 
 
-def selector_labels(name: str) -> dict[str, str]:
-    return {"app": "llama-stack", "app.kubernetes.io/instance": name}
+def selector_labels(name: str, line: ServerLine) -> dict[str, str]:
+    return {"app": line.app_label, "app.kubernetes.io/instance": name}
 
 
-def child_labels(name: str, component: str | None = None) -> dict[str, str]:
+def child_labels(name: str, line: ServerLine, component: str | None = None) -> dict[str, str]:
     labels = {
-        **selector_labels(name),
-        "app.kubernetes.io/part-of": "llama-stack",
+        **selector_labels(name, line),
+        "app.kubernetes.io/part-of": line.app_label,
         "app.kubernetes.io/managed-by": "llsd-hook",
     }
     if component:
@@ -25,5 +29,5 @@ def child_labels(name: str, component: str | None = None) -> dict[str, str]:
     return labels
 
 
-def metadata(name: str, namespace: str, owner: str, component: str | None = None) -> dict[str, Any]:
-    return {"name": name, "namespace": namespace, "labels": child_labels(owner, component)}
+def metadata(name: str, namespace: str, owner: str, line: ServerLine, component: str | None = None) -> dict[str, Any]:
+    return {"name": name, "namespace": namespace, "labels": child_labels(owner, line, component)}

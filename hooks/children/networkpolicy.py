@@ -52,9 +52,9 @@ def network_policy(spec: Spec, by_default: bool = True, exposure: Exposure | Non
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": metadata(network_policy_name(spec.name), spec.namespace, spec.name),
+        "metadata": metadata(network_policy_name(spec.name), spec.namespace, spec.name, spec.line),
         "spec": {
-            "podSelector": {"matchLabels": selector_labels(spec.name)},
+            "podSelector": {"matchLabels": selector_labels(spec.name, spec.line)},
             "policyTypes": ["Ingress"],
             "ingress": [{"from": _peers(allowed or {}, controller), "ports": [{"protocol": "TCP", "port": spec.port}]}],
         },

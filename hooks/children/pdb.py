@@ -20,6 +20,6 @@ def pod_disruption_budget(spec: Spec) -> dict[str, Any] | None:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": metadata(pdb_name(spec.name), spec.namespace, spec.name),
-        "spec": {"selector": {"matchLabels": selector_labels(spec.name)}, **budget},
+        "metadata": metadata(pdb_name(spec.name), spec.namespace, spec.name, spec.line),
+        "spec": {"selector": {"matchLabels": selector_labels(spec.name, spec.line)}, **budget},
     }

@@ -19,6 +19,6 @@ def persistent_volume_claim(spec: Spec) -> dict[str, Any] | None:
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": metadata(pvc_name(spec.name), spec.namespace, spec.name),
+        "metadata": metadata(pvc_name(spec.name), spec.namespace, spec.name, spec.line),
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage["size"]}}},
     }

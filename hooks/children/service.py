@@ -13,10 +13,10 @@ def service(spec: Spec) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": metadata(service_name(spec.name), spec.namespace, spec.name),
+        "metadata": metadata(service_name(spec.name), spec.namespace, spec.name, spec.line),
         "spec": {
             "type": "ClusterIP",
-            "selector": selector_labels(spec.name),
+            "selector": selector_labels(spec.name, spec.line),
             "ports": [{"name": "http", "protocol": "TCP", "port": spec.port, "targetPort": spec.port}],
         },
     }

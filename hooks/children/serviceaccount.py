@@ -14,6 +14,6 @@ def service_account(spec: Spec) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": metadata(service_account_name(spec.name), spec.namespace, spec.name),
+        "metadata": metadata(service_account_name(spec.name), spec.namespace, spec.name, spec.line),
         "automountServiceAccountToken": False,
     }

@@ -238,7 +238,8 @@ def test_minimal_server_on_real_postgres_through_the_connection_string_shim(
 ) -> None:
     """The postgres storage path: a connection-string Secret, the generator's shim as the command,
     kv_postgres/sql_postgres backends; llama-stack must create its tables in the real database."""
-    from generator.storage import POSTGRES_SHIM
+    from generator import LLAMA_STACK
+    from generator.storage import postgres_shim
 
     deployment, configmap, secret = minimal_objects(fake_upstream.base_url)
     text = configmap["data"]["config.yaml"]
@@ -248,7 +249,7 @@ def test_minimal_server_on_real_postgres_through_the_connection_string_shim(
     database = dsn.rsplit("/", 1)[1]
     secret["data"]["connection"] = base64.b64encode(dsn.encode()).decode()
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    container["command"] = ["python3", "-c", POSTGRES_SHIM, "stack", "run", "/etc/llama-stack/config.yaml"]
+    container["command"] = ["python3", "-c", postgres_shim(LLAMA_STACK), "stack", "run", "/etc/llama-stack/config.yaml"]
     container["args"] = ["--port", "8321"]
     ref = {"secretKeyRef": {"name": "vllm-creds", "key": "connection"}}
     container["env"].append({"name": "LLSD_STORAGE_CONNECTION_STRING", "valueFrom": ref})

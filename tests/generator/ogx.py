@@ -1,20 +1,18 @@
 """OGXServer CR builders and the catalog the translation tests read.
 
-`CATALOG` is real data of a server line: the committed llama-stack 0.7.3 catalog and
-registry, until the OGX 1.5.0 line's data is on main (the translation reads any line's data
-through the same `Catalog` protocol, so the rules under test do not depend on which).
+`CATALOG` is the OGX 1.5.0 line's committed data (catalog and registry), as in production.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from generator import catalog, registry
+from generator import OGX
+from generator.catalog import LineCatalog
 from tests.support.paths import ROOT
 
 UPSTREAM_SAMPLES = ROOT / "tests" / "data" / "upstream-ogx" / "samples"
@@ -22,17 +20,7 @@ OUR_SAMPLES = ROOT / "manifests" / "samples" / "ogxserver"
 LLSD_SAMPLES = ROOT / "manifests" / "samples"
 
 
-class LineCatalog:
-    label = f"llama-stack {registry.llama_stack_version()}"
-
-    def distribution_names(self) -> list[str]:
-        return registry.distribution_names()
-
-    def provider_types(self, api: str) -> Mapping[str, Mapping[str, Any]]:
-        return catalog.provider_types(api)
-
-
-CATALOG = LineCatalog()
+CATALOG = LineCatalog(OGX)
 
 
 def ref(name: str, key: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from generator import LLAMA_STACK, OGX
 from generator.apis import LLAMA_STACK_APIS
 from generator.catalog import load_data
 from generator.schema import LLSDSpecSchema
@@ -9,7 +10,12 @@ from generator.schema import LLSDSpecSchema
 
 def test_the_table_has_exactly_the_provider_apis_of_the_pinned_llama_stack():
     """A llama-stack upgrade that adds or drops an API (make data) fails here until the table follows."""
-    assert set(LLAMA_STACK_APIS.cr_to_config.values()) == set(load_data("providers.yaml")["apis"])
+    assert set(LLAMA_STACK_APIS.cr_to_config.values()) == set(load_data(LLAMA_STACK, "providers.yaml")["apis"])
+
+
+def test_every_ogx_api_the_table_names_is_in_the_pinned_ogx():
+    """OGX's own APIs beyond the table (interactions, messages, skills) take no providers from a CR."""
+    assert set(OGX.apis.cr_to_config.values()) <= set(load_data(OGX, "providers.yaml")["apis"])
 
 
 def test_the_schema_sections_are_the_tables():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from generator import SpecError, generate, parse_spec
-from generator.layout import CONFIG_PATH, EXTERNAL_METADATA_DIR, FINAL_CONFIG_PATH
+from generator.layout import EXTERNAL_BASE_CONFIG_PATH, EXTERNAL_METADATA_DIR, FINAL_CONFIG_PATH
 from hooks.children.external_init import install_command, merge_command, merge_program
 from hooks.children.external_merge import MergeError, merge_external
 from tests.generator.crs import VLLM, llsd
@@ -99,7 +99,7 @@ def test_merge_command_runs_as_the_init_container_runs_it(tmp_path):
     base = tmp_path / "config.yaml"
     base.write_text(generate(external()).config_yaml)
     final = tmp_path / "final" / "config.yaml"
-    assert command[3:] == [command[3], EXTERNAL_METADATA_DIR, CONFIG_PATH, FINAL_CONFIG_PATH]
+    assert command[3:] == [command[3], EXTERNAL_METADATA_DIR, EXTERNAL_BASE_CONFIG_PATH, FINAL_CONFIG_PATH]
     args = [sys.executable, *command[1:4], str(metadata), str(base), str(final)]
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

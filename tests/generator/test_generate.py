@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from generator import SpecError, generate, pipeline, registry
-from generator.layout import CONFIG_PATH, TLS_CERT_PATH, TLS_KEY_PATH
+from generator.lines import LLAMA_STACK
 from generator.model import Draft
 from tests.generator.crs import CASES, VLLM, llsd, secret
 
@@ -46,7 +46,7 @@ def test_issue_example_maps_vllm_fields_to_0_7_names():
             "model_type": "llm",
         }
     ]
-    assert result.command == ["llama", "stack", "run", CONFIG_PATH, "--port", "8321"]
+    assert result.command == ["llama", "stack", "run", LLAMA_STACK.config_path, "--port", "8321"]
 
 
 def test_overlay_replaces_matching_base_provider_in_place_and_keeps_the_rest():
@@ -163,7 +163,7 @@ def test_postgres_storage_replaces_backends_and_rewires_every_reference():
         "valueFrom": {"secretKeyRef": {"name": "pg", "key": "dsn"}},
     }
     assert result.command[:2] == ["python3", "-c"]
-    assert result.command[3:] == ["stack", "run", CONFIG_PATH, "--port", "8321"]
+    assert result.command[3:] == ["stack", "run", LLAMA_STACK.config_path, "--port", "8321"]
 
 
 def test_postgres_makes_every_store_explicit_so_none_falls_back_to_a_removed_backend():
@@ -191,7 +191,12 @@ def test_explicit_sqlite_turns_a_postgres_base_into_files_on_the_mount():
 def test_server_port_workers_and_tls_paths():
     result = generate(CASES["everything"])
     server = yaml.safe_load(result.config_yaml)["server"]
-    assert server == {"port": 9000, "workers": 2, "tls_certfile": TLS_CERT_PATH, "tls_keyfile": TLS_KEY_PATH}
+    assert server == {
+        "port": 9000,
+        "workers": 2,
+        "tls_certfile": LLAMA_STACK.tls_cert_path,
+        "tls_keyfile": LLAMA_STACK.tls_key_path,
+    }
     assert result.command[-2:] == ["--port", "9000"]
 
 
@@ -317,7 +322,7 @@ def test_no_step_puts_the_memoised_spec_into_the_config(name):
     if spec.distribution_name is None or spec.user_config is not None:
         pytest.skip("no generated config")
     shared = _containers(spec.raw).union(*(_containers(entry.config) for entry in spec.providers))
-    draft = Draft(spec, registry.base_config(spec.distribution_name))
+    draft = Draft(spec, registry.base_config(spec.line, spec.distribution_name))
     for step in pipeline.STEPS:
         step(draft)
         assert not _containers(draft.config) & shared, f"{step.__name__} put the spec's data into the config"

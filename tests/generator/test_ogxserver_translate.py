@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator import SpecError
+from generator import LLAMA_STACK, SpecError
+from generator.catalog import LineCatalog
 from generator.ogxserver.fieldmap import to_ogx_path, to_ogx_text
 from generator.ogxserver.translate import ogx_errors, translate
 from generator.pipeline import build_config
@@ -15,9 +16,9 @@ UPSTREAM = ogxserver_documents(UPSTREAM_SAMPLES)
 OURS = ogxserver_documents(OUR_SAMPLES)
 
 
-def errors_of(cr: dict) -> dict[str, str]:
+def errors_of(cr: dict, catalog: LineCatalog = CATALOG) -> dict[str, str]:
     with pytest.raises(SpecError) as caught:
-        translate(cr, CATALOG)
+        translate(cr, catalog)
     return {e["path"]: e["message"] for e in caught.value.errors}
 
 
@@ -219,11 +220,14 @@ def test_adoption_annotations_must_name_another_object():
 
 
 def test_typed_fields_the_lines_provider_has_no_config_key_for_are_named():
-    """llama-stack 0.7.3's bedrock takes only an API key; OGX 1.5's takes AWS credentials too."""
+    """llama-stack 0.7.3's bedrock takes only an API key; OGX 1.5's takes AWS credentials too. Upstream's
+    typed fields all exist in OGX 1.5, so the rule shows against the other line's real data."""
     bedrock = {"region": "us-east-1", "awsAccessKeyId": ref("aws", "id")}
-    errors = errors_of(ogxserver(providers={"inference": {"remote": {"bedrock": [bedrock]}}}))
-    message = errors["spec.providers.inference.remote.bedrock[0].awsAccessKeyId"]
-    assert message.startswith(f"{CATALOG.label}'s remote::bedrock has no config key 'aws_access_key_id'; valid keys: ")
+    cr = ogxserver(providers={"inference": {"remote": {"bedrock": [bedrock]}}})
+    translate(cr, CATALOG)
+    older = LineCatalog(LLAMA_STACK)
+    message = errors_of(cr, older)["spec.providers.inference.remote.bedrock[0].awsAccessKeyId"]
+    assert message.startswith(f"{older.label}'s remote::bedrock has no config key 'aws_access_key_id'; valid keys: ")
 
 
 def test_workload_network_and_storage_land_where_the_shared_steps_read_them():

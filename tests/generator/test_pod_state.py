@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator import SpecError, catalog, generate, inspect_user_config, parse_spec
+from generator import LLAMA_STACK, SpecError, catalog, generate, inspect_user_config, parse_spec
 from generator.pod_state import local_state
 from tests.generator.crs import CASES, VLLM, llsd, secret
 
@@ -70,12 +70,12 @@ def test_several_workers_and_an_in_process_index():
 
 @pytest.mark.parametrize(
     "provider_type",
-    sorted(t for t, info in catalog.provider_types("vector_io").items() if t.startswith("inline::")),
+    sorted(t for t, info in catalog.provider_types(LLAMA_STACK, "vector_io").items() if t.startswith("inline::")),
 )
 def test_every_inline_vector_store_of_the_catalog_is_pod_local(provider_type):
     """The rule reads the catalog: no provider list to keep up to date."""
     config = {"providers": {"vector_io": [{"provider_id": "v", "provider_type": provider_type, "config": {}}]}}
-    assert [(s.name, s.kind) for s in local_state(config, set())] == [("v", provider_type)]
+    assert [(s.name, s.kind) for s in local_state(LLAMA_STACK, config, set())] == [("v", provider_type)]
 
 
 def test_remote_providers_and_unreferenced_backends_are_not():
@@ -83,7 +83,7 @@ def test_remote_providers_and_unreferenced_backends_are_not():
         "providers": {"vector_io": [{"provider_id": "pg", "provider_type": "remote::pgvector", "config": {}}]},
         "storage": {"backends": {"unused": {"type": "kv_sqlite", "db_path": "/x.db"}}, "stores": {}},
     }
-    assert local_state(config, set()) == []
+    assert local_state(LLAMA_STACK, config, set()) == []
 
 
 USER_CONFIG = """\

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
-from hooks import sync as sync_module
+from generator import LLAMA_STACK
+from hooks import kinds
 from hooks.answers import AnswerCache, CachedAnswer
 from hooks.app import create_app
 from hooks.settings import Settings
@@ -13,6 +15,12 @@ from tests.hooks.cases import MINIMAL, VLLM_SECRET
 from tests.support.metacontroller import sync_request
 
 BODY = json.dumps(sync_request(MINIMAL, [VLLM_SECRET]))
+
+
+def _parse_with(monkeypatch, parse):
+    """The LLSD kind's parser replaced (the hook looks the kind up per request)."""
+    key = LLAMA_STACK.parent_type
+    monkeypatch.setitem(kinds.KINDS, key, dataclasses.replace(kinds.KINDS[key], parse=parse))
 
 
 def post(client, body: str = BODY):
@@ -26,7 +34,7 @@ def test_a_repeated_body_gets_the_same_answer_without_recomputing(monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("recomputed")
 
-    monkeypatch.setattr(sync_module, "parse_spec", must_not_run)
+    _parse_with(monkeypatch, must_not_run)
     second = post(client)
     assert second.status_code == 200
     assert second.get_data() == first.get_data()
@@ -36,13 +44,13 @@ def test_a_repeated_body_gets_the_same_answer_without_recomputing(monkeypatch):
 def test_switched_off_every_request_is_computed(monkeypatch):
     client = create_app(Settings(answer_cache_seconds=0)).test_client()
     post(client)
-    monkeypatch.setattr(sync_module, "parse_spec", lambda *a, **k: 1 / 0)
+    _parse_with(monkeypatch, lambda *a, **k: 1 / 0)
     assert post(client).status_code == 500
 
 
 def test_errors_are_never_cached(monkeypatch):
     client = create_app(Settings(answer_cache_seconds=60)).test_client()
-    monkeypatch.setattr(sync_module, "parse_spec", lambda *a, **k: 1 / 0)
+    _parse_with(monkeypatch, lambda *a, **k: 1 / 0)
     assert post(client).status_code == 500
     monkeypatch.undo()
     assert post(client).status_code == 200

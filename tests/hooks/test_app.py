@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 
 import pytest
 
-from hooks import sync as sync_module
+from generator import LLAMA_STACK
+from hooks import kinds
 from hooks.app import create_app
 from hooks.ownership import child_rules
 from hooks.settings import Settings
@@ -115,7 +117,8 @@ def test_a_hook_fault_is_a_500_without_a_stack_trace(client, monkeypatch, caplog
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sync_module, "generate", explode)
+    key = LLAMA_STACK.parent_type
+    monkeypatch.setitem(kinds.KINDS, key, dataclasses.replace(kinds.KINDS[key], parse=explode))
     response = client.post("/sync", json=sync_request(MINIMAL, [VLLM_SECRET]))
     assert response.status_code == 500
     assert set(response.get_json()) == {"error", "request_id"}

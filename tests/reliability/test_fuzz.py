@@ -177,6 +177,10 @@ def foreign_children(request: dict[str, Any]) -> bool:
     return False
 
 
+# The parents the hook's CompositeControllers watch; Metacontroller sends no other kind.
+SERVED_KINDS = {("llamastack.io/v1alpha1", "LlamaStackDistribution"), ("ogx.io/v1beta1", "OGXServer")}
+
+
 def well_formed(body: Any) -> bool:
     """A v2 hook request envelope, independently of the hook's own parser."""
 
@@ -191,9 +195,12 @@ def well_formed(body: Any) -> bool:
 
     if not isinstance(body, dict) or not isinstance(body.get("parent"), dict) or depth(body) > MAX_DEPTH:
         return False
-    metadata = body["parent"].get("metadata")
+    parent = body["parent"]
+    metadata = parent.get("metadata")
+    untyped = "apiVersion" not in parent and "kind" not in parent  # what older callers send: an LLSD
     return (
-        isinstance(metadata, dict)
+        (untyped or (str(parent.get("apiVersion")), str(parent.get("kind"))) in SERVED_KINDS)
+        and isinstance(metadata, dict)
         and isinstance(metadata.get("name"), str)
         and bool(metadata["name"])
         and (metadata.get("namespace") is None or isinstance(metadata["namespace"], str))
