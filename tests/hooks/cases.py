@@ -15,14 +15,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import yaml
-
 from hooks.app import create_app
 from hooks.settings import Settings
 from tests.generator.crs import VLLM, llsd, secret
 from tests.support.metacontroller import sync_request
 from tests.support.objects import canary_secret, configmap, settings
-from tests.support.paths import SAMPLES
+from tests.support.paths import load_sample, sample_names
 
 
 def answer(request: dict[str, Any]) -> dict[str, Any]:
@@ -292,11 +290,9 @@ ENV_FROM = [
 
 def _samples() -> dict[str, Callable[[], dict[str, Any]]]:
     found: dict[str, Callable[[], dict[str, Any]]] = {}
-    for path in sorted(SAMPLES.glob("*.yaml")):
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
-        parent = next((d for d in docs if d.get("kind") == "LlamaStackDistribution"), None)
-        if parent is not None:
-            found[f"sample-{path.stem}"] = lambda parent=parent, docs=docs: sync_request(parent, docs)
+    for name in sample_names():
+        parent, related = load_sample(name)
+        found[f"sample-{name}"] = lambda parent=parent, related=related: sync_request(parent, related)
     return found
 
 
