@@ -41,3 +41,10 @@ def logger() -> logging.Logger:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
     return log
+
+
+def emit(log: logging.Logger, level: int, message: str, fields: dict[str, Any]) -> None:
+    """`log.log(level, message, extra={"fields": fields})` without the stack walk that finds the
+    caller (once per request; these lines carry no source location)."""
+    if log.isEnabledFor(level):
+        log.handle(log.makeRecord(log.name, level, __file__, 0, message, (), None, extra={"fields": fields}))

@@ -24,7 +24,7 @@ from hooks.auth import authorized, normalised_token
 from hooks.built import dumps
 from hooks.customize import related_resources
 from hooks.firewall import FirewallViolation
-from hooks.logs import logger
+from hooks.logs import emit, logger
 from hooks.overload import OVERLOAD
 from hooks.request import BadRequest, HookRequest, parse_body, parse_request
 from hooks.settings import Settings
@@ -74,7 +74,7 @@ def hook_routes(settings: Settings) -> Blueprint:
         metrics.observe(exchange.hook, exchange.outcome, exchange.code, seconds)
         fields = {"request_id": exchange.request_id, "hook": exchange.hook, **exchange.fields}
         fields.update(outcome=exchange.outcome, status=exchange.code, duration_ms=round(seconds * 1000, 3))
-        log.log(logging.ERROR if exchange.code >= 500 else logging.INFO, "request", extra={"fields": fields})
+        emit(log, logging.ERROR if exchange.code >= 500 else logging.INFO, "request", fields)
 
     def compute(exchange: Exchange, raw: bytes, answer: Answer) -> CachedAnswer | Response:
         try:
