@@ -13,7 +13,7 @@ import celpy
 import jsonschema
 import yaml
 
-from tests.support.paths import ROOT, SAMPLES
+from tests.support.paths import ROOT, load_sample, sample_names
 
 CRD_PATH = ROOT / "manifests" / "crd" / "llamastackdistributions.yaml"
 
@@ -84,12 +84,8 @@ def violations(cr: dict[str, Any]) -> list[str]:
 
 
 def samples() -> dict[str, dict[str, Any]]:
-    found = {}
-    for path in sorted(SAMPLES.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if isinstance(doc, dict) and doc.get("kind") == "LlamaStackDistribution":
-                found[path.stem] = doc
-    return found
+    """Sample name -> its LlamaStackDistribution."""
+    return {name: load_sample(name)[0] for name in sample_names()}
 
 
 # --- The ValidatingAdmissionPolicy that holds the rules on spec.server.providers -----------------
