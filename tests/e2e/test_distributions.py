@@ -2,7 +2,8 @@
 
 Each case is a CR as its user would write it: `distribution: {name: <d>}` and the distribution's
 own inference provider (replaced in place by id) pointed at the fake upstream, plus what that
-distribution needs (postgres-demo: `INFERENCE_MODEL` and a real PostgreSQL). The hook's answer is
+distribution needs (postgres-demo: `INFERENCE_MODEL` and a real PostgreSQL; postgres-demo and
+open-benchmark: a `files` provider; watsonx: an egress proxy that refuses). The hook's answer is
 run by the pod runner and checked through the server's API: healthy, the providers that only
 that distribution's base brings are served, the CR's provider points at the fake upstream, and a
 chat completion goes through it to the fake upstream with the key from the Secret.
