@@ -3,6 +3,7 @@
     llsd-hook config FILE [--env]   the generated config.yaml (and the pod's env vars)
     llsd-hook render FILE           children the hook would ask for, then the status it would report
     llsd-hook serve [--bind H:P] [--workers N] [--certfile F --keyfile F]
+    llsd-hook convert FILE --to ogxserver   LLSD YAML -> OGXServer YAML (docs/migration.md)
 
 `render` and `serve` take `--image-override NAME=IMAGE` (repeatable) on top of the
 LLSD_IMAGE_OVERRIDES environment variable (a JSON object), e.g. for a mirror or for `oci`.
@@ -108,6 +109,41 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0 if result.outcome == "ok" else 2
 
 
+def _commented(notes: list[Any], title: str) -> str:
+    return "".join(f"# {title} {note.path}: {note.reason}\n" for note in notes)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Every LLSD of the file as an OGXServer; the other documents as they are. What did not carry
+    over is written above each converted document and to stderr."""
+    from generator.ogxserver.convert import convert_documents
+    from generator.ogxserver.translate import OGX_CATALOG
+
+    try:
+        result = convert_documents(_documents(args.file), OGX_CATALOG)
+    except SpecError as err:
+        for error in err.errors:
+            print(f"{error['path']}: {error['message']}", file=sys.stderr)
+        return 2
+    conversions = iter(result.conversions)
+    out = []
+    for doc in result.documents:
+        header = ""
+        if doc.get("kind") == "OGXServer":
+            conversion = next(conversions)
+            name = doc["metadata"]["name"]
+            header = f"# converted from LlamaStackDistribution {name} by llsd-hook convert\n"
+            header += _commented(conversion.dropped, "not carried over:")
+            header += _commented(conversion.problems, "FIX BEFORE APPLYING:")
+            for note in conversion.dropped:
+                print(f"{name}: not carried over: {note.path}: {note.reason}", file=sys.stderr)
+            for note in conversion.problems:
+                print(f"{name}: fix before applying: {note.path}: {note.reason}", file=sys.stderr)
+        out.append(header + _dump(doc))
+    sys.stdout.write("---\n".join(out))
+    return 1 if any(c.problems for c in result.conversions) else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Exec gunicorn: threaded workers keep connections alive; the app reads its settings from env.
     hooks/gunicorn_conf.py sets up the metrics of every worker and the overload check."""
@@ -149,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     render = commands.add_parser("render", parents=[images], help="print the children and status the hook would answer")
     render.add_argument("file", help="YAML file with a LlamaStackDistribution and its Secrets/ConfigMaps")
     render.set_defaults(run=cmd_render)
+    convert = commands.add_parser("convert", help="convert LlamaStackDistribution YAML into OGXServer YAML")
+    convert.add_argument("file", help="YAML file, any number of documents ('-' for stdin)")
+    convert.add_argument("--to", required=True, choices=["ogxserver"], help="the kind to convert to")
+    convert.set_defaults(run=cmd_convert)
     serve = commands.add_parser("serve", parents=[images], help="serve the hook with gunicorn")
     serve.add_argument("--bind", default="0.0.0.0:8080")
     serve.add_argument("--workers", type=int, default=2)

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from marshmallow import ValidationError, fields
 
+from generator.catalog import LineCatalog
 from generator.errors import ErrorList, SpecError
 from generator.layout import DEFAULT_PORT, STORAGE_CONNECTION_ENV
 from generator.lines import OGX, ServerLine
@@ -51,12 +52,18 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 class Catalog(Protocol):
     """What a server line's data says (the OGX line's, in production)."""
 
-    line: ServerLine  # whose data it is; the Spec runs on it
-    label: str  # e.g. "OGX 1.5.0", for messages
+    @property
+    def line(self) -> ServerLine: ...  # whose data it is; the Spec runs on it
+
+    @property
+    def label(self) -> str: ...  # e.g. "OGX 1.5.0", for messages
 
     def distribution_names(self) -> list[str]: ...
 
     def provider_types(self, api: str) -> Mapping[str, Mapping[str, Any]]: ...
+
+
+OGX_CATALOG: Catalog = LineCatalog(OGX)
 
 
 @cache
@@ -369,8 +376,9 @@ def _storage_refs(spec: dict[str, Any]) -> list[SecretRef]:
     return [SecretRef("spec.storage.sql.connectionString", ref["name"], ref["key"], STORAGE_CONNECTION_ENV)]
 
 
-def translate(ogx: Any, catalog: Catalog) -> Spec:
-    """Validate a whole OGXServer and say it as a `Spec`; raise SpecError listing every problem."""
+def translate(ogx: Any, catalog: Catalog = OGX_CATALOG) -> Spec:
+    """Validate a whole OGXServer and say it as a `Spec` of the catalog's server line (OGX by
+    default); raise SpecError listing every problem."""
     errors = ErrorList()
     if not isinstance(ogx, dict):
         raise SpecError([{"path": "", "message": "an OGXServer must be a JSON object"}])

@@ -3,6 +3,8 @@ reason, and every LLSD sample converts into an OGXServer that admission and the 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -10,7 +12,7 @@ from generator import SpecError
 from generator.ogxserver.convert import convert_documents, convert_llsd
 from generator.ogxserver.translate import translate
 from tests.generator.crs import VLLM, llsd, secret
-from tests.generator.ogx import CATALOG, LLSD_SAMPLES
+from tests.generator.ogx import CATALOG, LLSD_SAMPLES, ROOT
 from tests.manifests.crd import ogx_admission_errors
 
 
@@ -203,3 +205,11 @@ def test_a_gitops_file_converts_every_llsd_and_labels_the_objects_they_read():
     labels = [d["metadata"].get("labels") for d in result.documents]
     assert labels == [{"ogx.io/watch": "true"}, None, None, None, {"ogx.io/watch": "true"}]
     assert len(result.conversions) == 2
+
+
+def test_the_worked_example_in_the_migration_guide_is_what_convert_prints():
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "migration.md").read_text(), flags=re.S)
+    docs = [doc for block in blocks for doc in yaml.safe_load_all(block) if isinstance(doc, dict)]
+    before = next(d for d in docs if d.get("kind") == "LlamaStackDistribution" and d["metadata"]["name"] == "minimal")
+    after = next(d for d in docs if d.get("kind") == "OGXServer")
+    assert convert_llsd(before, CATALOG).ogxserver == after

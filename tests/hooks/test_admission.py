@@ -12,6 +12,7 @@ import pytest
 from hooks.app import create_app
 from hooks.settings import Settings
 from tests.generator.crs import VLLM, llsd
+from tests.generator.ogx import OUR_SAMPLES, UPSTREAM_SAMPLES, ogxserver, ogxserver_documents
 from tests.support.admission import review
 
 
@@ -154,3 +155,52 @@ def test_a_read_write_once_pvc_under_an_autoscaler_is_denied_at_apply(client):
     (cause,) = answer(client, review(cr))["status"]["details"]["causes"]
     assert cause["field"] == "spec.server.storage"
     assert cause["message"].startswith("spec.server.autoscaling.maxReplicas: up to 3 pods can run, but the PVC")
+
+
+# --- OGXServer -----------------------------------------------------------------------------------
+
+OGX_SAMPLES = {**ogxserver_documents(UPSTREAM_SAMPLES), **ogxserver_documents(OUR_SAMPLES)}
+
+
+@pytest.mark.parametrize("name", sorted(OGX_SAMPLES))
+def test_every_ogxserver_sample_is_allowed(client, name):
+    assert answer(client, review(OGX_SAMPLES[name]))["allowed"] is True
+
+
+def test_every_problem_of_an_ogxserver_is_denied_with_its_own_field_path(client):
+    cr = ogxserver(
+        providers={
+            "inference": {
+                "remote": {
+                    "vllm": [{"endpoint": "http://a"}, {"endpoint": "http://b"}],
+                    "custom": [{"id": "x", "type": "remote::nope"}],
+                }
+            }
+        },
+    )
+    cr["spec"]["distribution"] = {"name": "nope"}
+    causes = {c["field"]: c["message"] for c in answer(client, review(cr))["status"]["details"]["causes"]}
+    assert causes["spec.distribution.name"].startswith("unknown distribution 'nope'; available distributions: ")
+    assert causes["spec.providers.inference.remote.custom[0].type"].startswith("OGX 1.5.0 has no inference provider")
+    assert causes["spec.providers.inference.remote.vllm[1].id"].endswith("give each instance its own id")
+
+
+def test_an_api_ogx_removed_is_denied(client):
+    (cause,) = answer(client, review(ogxserver(disabledAPIs=["safety"])))["status"]["details"]["causes"]
+    assert cause["field"] == "spec.disabledAPIs[0]"
+    assert cause["message"].startswith("must be one of: batches, file_processors, files, inference")
+
+
+def test_the_pipelines_refusal_names_the_ogxserver_field(client):
+    cr = ogxserver(resources={"models": [{"name": "m", "provider": "ghost"}]})
+    (cause,) = answer(client, review(cr))["status"]["details"]["causes"]
+    assert cause["field"] == "spec.resources.models[0].provider"
+    assert cause["message"].startswith("unknown inference provider 'ghost'; known ids: ")
+
+
+def test_ogxserver_generator_warnings_are_admission_warnings_with_its_field_paths(client):
+    cr = ogxserver(workload={"replicas": 2})
+    response = answer(client, review(cr))
+    assert response["allowed"] is True
+    assert response["warnings"][0].startswith("spec.workload.replicas: 2 pods run, but storage backends")
+    assert "set spec.storage.sql.type: postgres" in response["warnings"][0]

@@ -8,6 +8,7 @@ from typing import Any
 
 def review(obj: dict[str, Any], operation: str = "CREATE") -> dict[str, Any]:
     """An AdmissionReview request, field for field as kube-apiserver v1.30+ sends it."""
+    obj = {**obj, "metadata": {"namespace": "default", **obj["metadata"]}}  # the API server sets it
     api_version = obj["apiVersion"]
     group, version = api_version.split("/")
     plural = obj["kind"].lower() + "s"
