@@ -118,37 +118,6 @@ CASES: dict[str, dict[str, Any]] = {
             "containerSpec": {"env": [{"name": "INFERENCE_MODEL", "value": "llama-3"}]},
         }
     ),
-    # Three replicas with every piece of state shared: PostgreSQL storage, the distribution's
-    # in-process vector stores and local files replaced by id with remote providers.
-    "shared-state-replicas": llsd(
-        {
-            "providers": {
-                "inference": VLLM,
-                "vectorIo": [
-                    {
-                        "id": vector_id,
-                        "provider": "pgvector",
-                        "secretRefs": {"password": secret("pg", "pw")},
-                        "config": {"host": "pg.db", "db": "vectors", "user": "app"},
-                    }
-                    for vector_id in ("faiss", "sqlite-vec")
-                ],
-                "files": [
-                    {
-                        "id": "builtin-files",
-                        "provider": "s3",
-                        "secretRefs": {
-                            "aws_access_key_id": secret("s3", "id"),
-                            "aws_secret_access_key": secret("s3", "key"),
-                        },
-                        "config": {"bucket_name": "llama-files", "region": "us-east-1"},
-                    }
-                ],
-            },
-            "configStorage": {"type": "postgres", "connectionString": secret("pg", "dsn")},
-        },
-        replicas=3,
-    ),
     "disable-vector-io": llsd({"providers": {"inference": VLLM}, "disabled": ["vectorIo", "files"]}),
     # RAG with the user's own embedding models: the first one becomes the vector stores' default.
     "rag-embedding-default": llsd(

@@ -43,7 +43,7 @@ def test_every_llsd_sample_converts_into_an_ogxserver_that_is_accepted(name):
 
 
 def test_samples_cover_providers_typed_and_custom():
-    assert len(SAMPLES) == 12
+    assert len(SAMPLES) == 13
 
 
 def test_providers_keep_their_ids_typed_where_upstream_types_them_else_custom():

@@ -8,7 +8,8 @@ import pytest
 
 from generator import LLAMA_STACK, SpecError, catalog, generate, inspect_user_config, parse_spec
 from generator.pod_state import local_state
-from tests.generator.crs import CASES, VLLM, llsd, secret
+from tests.generator.crs import VLLM, llsd, secret
+from tests.support.paths import load_sample
 
 POSTGRES = {"type": "postgres", "connectionString": secret("pg", "dsn")}
 
@@ -40,8 +41,11 @@ def test_postgres_storage_leaves_only_the_providers():
 
 
 def test_the_documented_fix_silences_every_warning():
-    """Replacing the distribution's local providers by id (and postgres storage) shares all state."""
-    assert warnings_of(CASES["shared-state-replicas"]) == []
+    """Replacing the distribution's local providers by id (and postgres storage) shares all state:
+    the multi-replica sample does it."""
+    parent, _ = load_sample("example-multi-replica")
+    assert parent["spec"]["replicas"] == 3
+    assert warnings_of(parent) == []
 
 
 def test_an_autoscaler_that_may_add_pods_counts_not_the_replicas_field():
