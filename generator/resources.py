@@ -138,11 +138,15 @@ def _default_embedding_model(config: dict[str, Any], models: list[dict[str, Any]
     if model is None:
         return
     stores = config.setdefault("vector_stores", {})
-    stores["default_embedding_model"] = {
+    default = {
         "provider_id": model["provider_id"],
         "model_id": model["provider_model_id"],  # llama-stack serves it as <provider_id>/<model_id>
-        "embedding_dimensions": model["metadata"]["embedding_dimension"],
     }
+    # An OGXServer model says `modelType: embedding` without a dimension: the server asks the model.
+    dimension = (model.get("metadata") or {}).get("embedding_dimension")
+    if dimension is not None:
+        default["embedding_dimensions"] = dimension
+    stores["default_embedding_model"] = default
 
 
 def _register_shields(

@@ -8,9 +8,10 @@ import re
 import pytest
 import yaml
 
-from generator import SpecError
+from generator import SpecError, generate, parse_spec
 from generator.ogxserver.convert import convert_documents, convert_llsd
 from generator.ogxserver.translate import translate
+from generator.pipeline import generate_spec
 from tests.generator.crs import VLLM, llsd, secret
 from tests.generator.ogx import CATALOG, LLSD_SAMPLES, ROOT
 from tests.manifests.crd import ogx_admission_errors
@@ -213,3 +214,65 @@ def test_the_worked_example_in_the_migration_guide_is_what_convert_prints():
     before = next(d for d in docs if d.get("kind") == "LlamaStackDistribution" and d["metadata"]["name"] == "minimal")
     after = next(d for d in docs if d.get("kind") == "OGXServer")
     assert convert_llsd(before, CATALOG).ogxserver == after
+
+
+def _cr_providers(config: dict, named: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, dict]]:
+    """(api, provider_id) -> (provider_type, config) for the providers the CR named."""
+    return {
+        (api, block["provider_id"]): (block["provider_type"], block.get("config") or {})
+        for api, blocks in config["providers"].items()
+        for block in blocks
+        if (api, block.get("provider_id")) in named
+    }
+
+
+def _cr_item(cr: dict, path: str) -> dict:
+    """The provider object the LLSD wrote at `spec.server.providers.<api>[i]` (or without [i])."""
+    api, _, index = path.removeprefix("spec.server.providers.").partition("[")
+    value = cr["spec"]["server"]["providers"][api]
+    return value[int(index.rstrip("]"))] if index else value
+
+
+GENERATED = sorted(
+    name
+    for name, cr in SAMPLES.items()
+    if "userConfig" not in cr["spec"]["server"] and "image" not in cr["spec"]["server"].get("distribution", {})
+)
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_where_both_lines_serve_the_same_providers_the_two_configs_agree(name):
+    """The LLSD rendered on llama-stack 0.7.3 and its conversion rendered on OGX 1.5.0: every
+    provider the CR named that OGX has too is there with the same type and the same settings
+    (secrets as env references on both sides), and every model the CR registered goes to the same
+    provider with the same type."""
+    llsd_cr = SAMPLES[name]
+    conversion = convert_llsd(llsd_cr, CATALOG)
+    llsd_config = yaml.safe_load(generate(llsd_cr).config_yaml)
+    ogx_config = yaml.safe_load(generate_spec(translate(conversion.ogxserver)).config_yaml)
+    dropped_paths = {note.path for note in conversion.dropped}
+    kept = {(e.api, e.provider_id) for e in parse_spec(llsd_cr).providers if e.path not in dropped_paths}
+    llsd_providers, ogx_providers = _cr_providers(llsd_config, kept), _cr_providers(ogx_config, kept)
+    assert set(ogx_providers) == kept
+    for provider_id, (provider_type, config) in llsd_providers.items():
+        ogx_type, ogx_provider_config = ogx_providers[provider_id]
+        assert ogx_type == provider_type
+        item = next(e for e in parse_spec(llsd_cr).providers if (e.api, e.provider_id) == provider_id)
+        written = _cr_item(llsd_cr, item.path)
+        for key, value in config.items():  # what the CR set; the bases' own defaults differ by line
+            if isinstance(value, str) and value.startswith("${env.LLSD_"):
+                assert str(ogx_provider_config.get(key, "")).startswith("${env.LLSD_"), (provider_id, key)
+            elif key in (written.get("config") or {}) or value == written.get("endpoint"):
+                assert ogx_provider_config.get(key) == value, (provider_id, key)
+    named_models = {
+        m if isinstance(m, str) else m["name"] for m in llsd_cr["spec"]["server"].get("resources", {}).get("models", [])
+    }
+
+    def models(config: dict) -> dict[str, tuple[str, str]]:
+        return {
+            m["model_id"]: (m["provider_id"], m["model_type"])
+            for m in config.get("registered_resources", {}).get("models", [])
+            if m["model_id"] in named_models
+        }
+
+    assert models(ogx_config) == models(llsd_config)

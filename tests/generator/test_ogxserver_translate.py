@@ -317,3 +317,16 @@ def test_pipeline_errors_for_an_ogxserver_name_its_own_fields():
     (error,) = ogx_errors(caught.value).errors
     assert error["path"] == "spec.resources.models[0].provider"
     assert error["message"].startswith("unknown inference provider 'nowhere'; known ids: ")
+
+
+def test_an_embedding_model_without_a_dimension_becomes_the_vector_stores_default():
+    """OGXServer models say `modelType: embedding` and no dimension (was a KeyError in the hook)."""
+    cr = ogxserver(
+        providers={"inference": {"remote": {"vllm": [{"id": "vllm", "endpoint": "http://vllm:8000/v1"}]}}},
+        resources={"models": [{"name": "granite-embedding", "provider": "vllm", "modelType": "embedding"}]},
+    )
+    config = build_config(translate(cr, CATALOG)).config
+    assert config["vector_stores"]["default_embedding_model"] == {
+        "provider_id": "vllm",
+        "model_id": "granite-embedding",
+    }
