@@ -40,6 +40,8 @@ class ServerLine:
     override_prefix: str  # image override keys: `<prefix><distribution>`
     apis: ApiTable  # the CR's API names and the config's
     any_provider_ids: frozenset[str] = frozenset()  # resource provider ids the server expands itself
+    # A label every Secret and ConfigMap the parent references must carry (upstream's cache filter).
+    watch_label: tuple[str, str] | None = None
 
     @property
     def config_path(self) -> str:
@@ -105,6 +107,9 @@ OGX = ServerLine(
     # OGX registers a model whose provider_id is `all` with the first active inference provider
     # (ogx/core/stack.py register_resources); the starter base ships such models.
     any_provider_ids=frozenset({"all"}),
+    # The OGX operator watches only referenced objects labelled so; we require it alike, so a CR
+    # that works here works under upstream's operator and the other way round.
+    watch_label=("ogx.io/watch", "true"),
 )
 
 LINES: dict[str, ServerLine] = {line.name: line for line in (LLAMA_STACK, OGX)}

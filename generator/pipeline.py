@@ -93,9 +93,10 @@ STEPS: tuple[Callable[[Draft], None], ...] = (
 )
 
 
-def build_config(spec: Spec) -> Draft:
-    """Run the steps over the distribution's base; raise SpecError with everything they found wrong."""
-    if spec.user_config is not None or spec.distribution_name is None:
+def build_config(spec: Spec, base: dict[str, Any] | None = None) -> Draft:
+    """Run the steps over `base` (an OGXServer's baseConfig), else over the distribution's
+    shipped config; raise SpecError with everything they found wrong."""
+    if spec.user_config is not None or (spec.distribution_name is None and base is None):
         raise SpecError(
             [
                 {
@@ -105,17 +106,20 @@ def build_config(spec: Spec) -> Draft:
                 }
             ]
         )
-    draft = Draft(spec, registry.base_config(spec.line, spec.distribution_name))
+    if base is None:
+        base = registry.base_config(spec.line, str(spec.distribution_name))
+    draft = Draft(spec, base)
     for step in STEPS:
         step(draft)
     draft.errors.raise_if_any()
     return draft
 
 
-def generate_spec(spec: Spec) -> GenerationResult:
+def generate_spec(spec: Spec, base: dict[str, Any] | None = None) -> GenerationResult:
     """A validated spec of any server line in (its `line` says which); config.yaml text, env vars,
-    ConfigMap name and warnings out. The entry point for kinds parsed elsewhere (OGXServer)."""
-    draft = build_config(spec)
+    ConfigMap name and warnings out. The entry point for kinds parsed elsewhere (OGXServer), and
+    for a base config of the user's (`base`, a private copy the steps may change)."""
+    draft = build_config(spec, base)
     text = serialize(draft.config)
     return GenerationResult(
         config_yaml=text,

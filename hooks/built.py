@@ -8,7 +8,8 @@ change from request to request. So `build` is memoised on exactly what it reads:
 
 - the parent's name, namespace and spec (their canonical key, as `parse_spec` and `generate`
   are memoised on it) and its kind,
-- the data of the ConfigMaps it reads (the CA bundle, a userConfig), as `Related` shows them
+- the data of the ConfigMaps it reads (the CA bundle, a userConfig, an OGXServer's baseConfig),
+  as `Related` shows them
   (after the cross-namespace consent rule),
 - the observed Deployment's replica count (carried under an HPA),
 - the hook's settings (the same object: one app, one Settings).
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from hooks.baseconfig import base_config_ref
 from hooks.firewall import check
 
 if TYPE_CHECKING:
@@ -87,7 +89,8 @@ class BuildMemo:
         key = None
         if identity is not None:  # None: the spec is not plain JSON, no memo
             ca_data, user_data = _data(related, spec.ca_bundle), _data(related, spec.user_config)
-            key = (identity, request.parent.get("kind"), replicas, ca_data, user_data, id(settings))
+            base_data = _data(related, base_config_ref(spec))
+            key = (identity, request.parent.get("kind"), replicas, ca_data, user_data, base_data, id(settings))
         if key is not None:
             with self._lock:
                 entry = self._entries.get(key)

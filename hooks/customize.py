@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import SpecError
+from hooks.baseconfig import base_config_ref
 from hooks.children.labels import selector_labels
 from hooks.ownership import child_rules
 from hooks.request import HookRequest
@@ -31,7 +32,7 @@ def related_resources(request: HookRequest) -> dict[str, Any]:
         secrets.add(spec.tls_secret_name)
     secrets |= {source.name for source in spec.env_from if source.kind == "Secret"}
     configmaps: dict[str, set[str]] = {}
-    for ref in (spec.user_config, spec.ca_bundle):
+    for ref in (spec.user_config, spec.ca_bundle, base_config_ref(spec)):
         if ref is not None:
             configmaps.setdefault(ref.namespace, set()).add(ref.name)
     for source in spec.env_from:

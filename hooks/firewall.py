@@ -75,7 +75,8 @@ LLSD_NAMES: NameTable = {
     ),
 }
 DEFAULT_PARENT_KIND = "LlamaStackDistribution"
-NAME_TABLES: dict[str, NameTable] = {DEFAULT_PARENT_KIND: LLSD_NAMES}
+# An OGXServer's children are named as upstream's OGX operator names them, which is as an LLSD's.
+NAME_TABLES: dict[str, NameTable] = {DEFAULT_PARENT_KIND: LLSD_NAMES, "OGXServer": LLSD_NAMES}
 
 
 class FirewallViolation(Exception):

@@ -24,11 +24,13 @@ from generator import (
     UserConfigReport,
     container_command,
     distribution_image,
+    generate_spec,
     inspect_user_config,
 )
 from generator.layout import CONFIG_KEY
 from generator.memo import canonical_key
 from generator.naming import ingress_name
+from hooks.baseconfig import base_config_ref, read_base_config, unlabelled
 from hooks.built import BUILDS, Entry, dumps
 from hooks.children import build_children
 from hooks.children.cabundle import ca_bundle_child
@@ -125,7 +127,7 @@ def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
             ]
     missing_configmaps: list[SpecProblem] = [
         {"path": ref.path, "message": _configmap_missing(ref, spec.namespace)}
-        for ref in (spec.user_config, spec.ca_bundle)
+        for ref in (spec.user_config, spec.ca_bundle, base_config_ref(spec))
         if ref is not None and related.configmap(ref.namespace, ref.name) is None
     ]
     for source in spec.env_from:  # `optional: true` ones may be missing: Kubernetes starts the pod anyway
@@ -136,6 +138,8 @@ def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
             (missing_secret if is_secret else missing_configmaps).append(
                 {"path": source.path, "message": message + "the envFrom entry optional"}
             )
+    for kind, problem in unlabelled(spec, related):
+        (missing_secret if kind == "Secret" else missing_configmaps).append(problem)
     if not (missing_secret or missing_key or missing_configmaps):
         return None
     reason = "SecretNotFound" if missing_secret else "SecretKeyNotFound" if missing_key else ""
@@ -183,6 +187,7 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     """The children for a valid spec. Memoised (hooks/built.py): whatever this comes to read
     from the request, related objects or settings must be part of that memo's key."""
     ca_child, ca_hash, ca_warnings = ca_bundle_child(spec, related)
+    base = read_base_config(spec, related)
     extra = [ca_child] if ca_child else []
     image = spec.distribution_image or distribution_image(
         spec.line, spec.distribution_name or "", settings.image_overrides
@@ -197,11 +202,14 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
         config_map, warnings = user.config_map, user.report.warnings
         provider_count, resource_count = user.report.provider_count, 0
         plan = PodPlan(image=image, command=container_command(spec), config_map=config_map, config_key=user.key)
-    elif spec.distribution_name is None:  # an image of the user's with its own config
+    elif spec.distribution_name is None and base is None:  # an image of the user's with its own config
         config_map, warnings = None, []
         plan = PodPlan(image=image, command=None)
     else:
-        result = request.kind.generate(request.parent)
+        try:
+            result = request.kind.generate(request.parent) if base is None else generate_spec(spec, base)
+        except SpecError as err:
+            raise request.kind.errors(err) from None
         config_map, warnings = result.configmap_name, list(result.warnings)
         provider_count, resource_count = result.provider_count, result.resource_count
         plan = PodPlan(image=image, command=result.command, secret_env=result.env, config_map=config_map)

@@ -10,7 +10,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from generator import LINES
 from hooks.children import CHILD_RESOURCES
+from hooks.kinds import KINDS
 from tests.manifests.crd import ROOT, kubernetes_version
 from tests.manifests.kustomize import build, canonical, kubectl, kubectl_build, python_build
 
@@ -111,6 +113,7 @@ def test_kustomize_builds_crd_policy_hook_and_controller(installed):
     kinds = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in installed)
     assert kinds == [
         "CompositeController/llamastackdistributions",
+        "CompositeController/ogxservers",
         "CustomResourceDefinition/llamastackdistributions.llamastack.io",
         "CustomResourceDefinition/ogxservers.ogx.io",
         "Deployment/llsd-hook",
@@ -136,8 +139,18 @@ def test_every_object_is_valid(installed):
             kubernetes_validate.validate(obj, kubernetes_version(), strict=True)
 
 
-def test_child_resources_match_what_the_hook_returns(installed):
-    controller = next(o for o in installed if o["kind"] == "CompositeController")
+def test_one_controller_per_served_kind(installed):
+    controllers = [o for o in installed if o["kind"] == "CompositeController"]
+    parents = {
+        (c["spec"]["parentResource"]["apiVersion"], c["spec"]["parentResource"]["resource"]) for c in controllers
+    }
+    assert parents == {(line.api_version, line.plural) for line in LINES.values()}
+    assert {(line.api_version, line.kind) for line in LINES.values()} == set(KINDS)
+
+
+@pytest.mark.parametrize("name", ["llamastackdistributions", "ogxservers"])
+def test_child_resources_match_what_the_hook_returns(installed, name):
+    controller = next(o for o in installed if o["kind"] == "CompositeController" and o["metadata"]["name"] == name)
     declared = [(c["apiVersion"], c["resource"]) for c in controller["spec"]["childResources"]]
     assert sorted(declared) == sorted((api, resource) for api, resource, _ in CHILD_RESOURCES)
     methods = {c["resource"]: c["updateStrategy"]["method"] for c in controller["spec"]["childResources"]}
@@ -145,8 +158,9 @@ def test_child_resources_match_what_the_hook_returns(installed):
     assert set(methods.values()) == {"InPlace"}
 
 
-def test_hooks_point_at_the_hook_service(installed):
-    controller = next(o for o in installed if o["kind"] == "CompositeController")
+@pytest.mark.parametrize("name", ["llamastackdistributions", "ogxservers"])
+def test_hooks_point_at_the_hook_service(installed, name):
+    controller = next(o for o in installed if o["kind"] == "CompositeController" and o["metadata"]["name"] == name)
     service = next(o for o in installed if o["kind"] == "Service")
     for hook, path in (("sync", "/sync"), ("customize", "/customize")):
         webhook = controller["spec"]["hooks"][hook]["webhook"]
