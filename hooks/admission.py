@@ -21,18 +21,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
-from generator import Spec, SpecError, SpecProblem, distribution_image, generate, parse_spec
-from generator.ogxserver.fieldmap import to_ogx_text
-from generator.ogxserver.translate import API_VERSION, KIND, ogx_errors, translate
-from generator.pipeline import generate_spec
+from generator import Spec, SpecError, SpecProblem, distribution_image
 from hooks import metrics
+from hooks.kinds import Kind, kind_of
 from hooks.logs import logger
 from hooks.request import BadRequest, parse_body
 from hooks.settings import Settings
@@ -49,56 +46,38 @@ class Verdict:
     warnings: list[str] = field(default_factory=list)
 
 
-def _image_problem(spec: Spec, settings: Settings, path: str) -> list[SpecProblem]:
+def _image_problems(kind: Kind, spec: Spec, settings: Settings) -> list[SpecProblem]:
     """A registry distribution must have an image, published or given in the hook's settings."""
     try:
         distribution_image(spec.line, spec.distribution_name or "", settings.image_overrides)
     except LookupError as err:
-        return [{"path": path, "message": str(err)}]
+        problem: SpecProblem = {"path": "spec.server.distribution.name", "message": str(err)}
+        return list(kind.errors(SpecError([problem])).errors)  # in the kind's own field path
     return []
 
 
-def _llsd(obj: dict[str, Any], settings: Settings) -> Verdict:
-    spec = parse_spec(obj)
-    if spec.user_config is not None or spec.distribution_name is None:
-        return Verdict()  # the user's own config.yaml: only the API server can read it
-    warnings = generate(obj).warnings
-    return Verdict(_image_problem(spec, settings, "spec.server.distribution.name"), warnings)
-
-
-def _ogxserver(obj: dict[str, Any], settings: Settings) -> Verdict:
-    """The translation's checks; then, for a registry distribution generating its config from the
-    shipped base, the whole pipeline with the OGXServer's own field paths. A `baseConfig` or
-    `overrideConfig` ConfigMap is read by /sync, which has it."""
-    spec = translate(obj)
+def _verdict(kind: Kind, obj: dict[str, Any], settings: Settings) -> Verdict:
+    """The kind's own parse; then, for a registry distribution generating its config from the
+    shipped base, the whole pipeline (its warnings too). A userConfig/overrideConfig or a
+    baseConfig ConfigMap is read by /sync, which has it."""
+    spec = kind.parse(obj)
     if spec.distribution_name is None:
         return Verdict()
-    problems = _image_problem(spec, settings, "spec.distribution.name")
+    problems = _image_problems(kind, spec, settings)
     if spec.user_config is not None or (spec.ogx is not None and spec.ogx.base_config is not None):
         return Verdict(problems)
-    try:
-        warnings = [to_ogx_text(w) for w in generate_spec(spec).warnings]
-    except SpecError as err:
-        raise ogx_errors(err) from None
-    return Verdict(problems, warnings)
-
-
-# (apiVersion, kind) -> how that kind's CR is judged; a SpecError is the refusal.
-VALIDATORS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Verdict]] = {
-    ("llamastack.io/v1alpha1", "LlamaStackDistribution"): _llsd,
-    (API_VERSION, KIND): _ogxserver,
-}
+    return Verdict(problems, kind.generate(obj).warnings)
 
 
 def judge(obj: Any, settings: Settings) -> Verdict:
-    """Every problem of one object, as the generator sees it; unknown kinds pass."""
+    """Every problem of one object, as the generator sees it; kinds the hook does not serve pass."""
     if not isinstance(obj, dict):
         return Verdict([{"path": "", "message": "the object must be a JSON object"}])
-    validator = VALIDATORS.get((str(obj.get("apiVersion")), str(obj.get("kind"))))
-    if validator is None:
+    kind = kind_of(obj) if "apiVersion" in obj and "kind" in obj else None
+    if kind is None:
         return Verdict()
     try:
-        return validator(obj, settings)
+        return _verdict(kind, obj, settings)
     except SpecError as err:
         return Verdict(list(err.errors))
 
