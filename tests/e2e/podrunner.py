@@ -42,6 +42,18 @@ Image files (harness-only, ``image_files``)
     contract); a path of an image not listed stays as it is, so a container relying on it fails
     like it would with an image that lacks it.
 
+User (as the kubelet does)
+    Every container runs as its ``runAsUser``/``runAsGroup`` (container ``securityContext``
+    over the pod's), with the pod's ``fsGroup`` as a supplementary group, when the runner is
+    root: the uid is a real user of this machine (created as ``llsd-pod-<uid>`` when missing),
+    switched to with ``setpriv``, keeping only the right to read any file (``_as_user``).
+    emptyDir and PVC volumes are world-writable (as the kubelet makes emptyDirs); everything
+    else under the temp root (the working directory, parents of mount points, a ``HOME`` that
+    is no volume) belongs to root and is read-only for that user, and ``TMPDIR`` points at the
+    pod's ``/tmp`` volume (or a read-only directory when it has none and the root filesystem is
+    read-only). So a path the server writes outside its volumes fails the test, as it would
+    fail in a ``readOnlyRootFilesystem`` pod. ``Pod.uid`` says who ran it (None: not root here).
+
 Port (harness-only)
     The pod asks for container port ``P`` (``ports[0].containerPort``, else the probe port, else
     8321). Another test may hold ``P``, so a free port ``H`` is chosen and ``P`` becomes ``H``
@@ -71,6 +83,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -326,6 +339,7 @@ class Pod:
     env: dict[str, str] = field(repr=False)
     mapper: PathMapper = field(repr=False)
     grace_seconds: float = 15.0
+    uid: int | None = None  # the user the main container ran as (None: the runner is not root)
     _redact: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -418,6 +432,8 @@ class PodRunner:
         self.grace_seconds = float(min(period, 15) if grace_seconds is None else grace_seconds)
         self.image_env = dict(image_env) if image_env is not None else default_image_env()
         self.root = Path(tempfile.mkdtemp(prefix="llsd-pod-"))
+        self.root.chmod(0o755)  # the pod's user must reach its volumes; mkdtemp makes it 0700
+        self.uid: int | None = None
         self.pod_port = self._pod_port()
         self.host_port = free_port()
 
@@ -491,6 +507,7 @@ class PodRunner:
                 if volume.kind == "dir":
                     backing = shared / mount["name"]
                     backing.mkdir(parents=True, exist_ok=True)
+                    backing.chmod(0o777)  # as the kubelet makes an emptyDir: any pod user writes it
                     if sub:
                         backing = backing / sub
                         backing.mkdir(parents=True, exist_ok=True)
@@ -536,8 +553,6 @@ class PodRunner:
     # -- environment ----------------------------------------------------------------------------
     def _env(self, container: Mapping[str, Any], mapper: PathMapper) -> dict[str, str]:
         env = dict(self.image_env)
-        env.setdefault("HOME", str(self.root / "home"))
-        Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
         for source in container.get("envFrom") or []:
             prefix = source.get("prefix", "")
             if "secretRef" in source or "configMapRef" in source:
@@ -564,6 +579,12 @@ class PodRunner:
             if name.upper().endswith("PORT") and value == str(self.pod_port):
                 value = str(self.host_port)
             out[name] = value
+        # host paths already, so not rewritten: a HOME the pod does not set (root's, read-only
+        # for the pod's user), and the pod's /tmp
+        if "HOME" not in out:
+            out["HOME"] = str(self.root / "home")
+            Path(out["HOME"]).mkdir(parents=True, exist_ok=True)
+        out["TMPDIR"] = self._tmpdir(container, mapper)
         return out
 
     def _value_from(self, value_from: Mapping[str, Any]) -> str | None:
@@ -597,6 +618,27 @@ class PodRunner:
             raise PodFailed(f"executable {argv[0]!r} not found in PATH {env.get('PATH')}")
         return [exe, *argv[1:]]
 
+    def _tmpdir(self, container: Mapping[str, Any], mapper: PathMapper) -> str:
+        """The pod's /tmp: its volume, else the root filesystem's (read-only if the container's is)."""
+        if "/tmp" in mapper.mount_paths:
+            return str(mapper.host_path("/tmp"))
+        read_only = ((container.get("securityContext") or {}).get("readOnlyRootFilesystem")) is True
+        path = self.root / ("rootfs-tmp-readonly" if read_only else "rootfs-tmp")
+        path.mkdir(exist_ok=True)
+        path.chmod(0o755 if read_only else 0o1777)
+        return str(path)
+
+    def _identity(self, container: Mapping[str, Any]) -> tuple[int, int, list[int]] | None:
+        """(uid, gid, supplementary groups) the container runs as; None when not root here."""
+        pod = self.pod_spec.get("securityContext") or {}
+        own = container.get("securityContext") or {}
+        uid = own.get("runAsUser", pod.get("runAsUser"))
+        if uid is None or os.geteuid() != 0:
+            return None
+        gid = int(own.get("runAsGroup", pod.get("runAsGroup", 0)))
+        _ensure_user(int(uid))
+        return int(uid), gid, [int(pod["fsGroup"])] if "fsGroup" in pod else []
+
     def _workdir(self, container: Mapping[str, Any], mapper: PathMapper) -> Path:
         wd = container.get("workingDir")
         path = Path(mapper.rewrite(wd)) if wd else self.root / "workdir"
@@ -618,9 +660,11 @@ class PodRunner:
         mapper = self._container_mapper(container, mapper)
         env = self._env(container, mapper)
         argv = self._argv(container, env, mapper)
+        identity = self._identity(container)
+        self.uid = identity[0] if identity else None
         with open(log, "ab") as out:
             proc = subprocess.Popen(
-                argv,
+                [*_as_user(identity), *argv],
                 env=env,
                 cwd=self._workdir(container, mapper),
                 stdin=subprocess.DEVNULL,
@@ -666,6 +710,7 @@ class PodRunner:
             env=env,
             mapper=mapper,
             grace_seconds=self.grace_seconds,
+            uid=self.uid,
             _redact=redact,
         )
 
@@ -705,6 +750,38 @@ class PodRunner:
         if os.environ.get("LLSD_E2E_KEEP") == "1":
             return
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _as_user(identity: tuple[int, int, list[int]] | None) -> list[str]:
+    """The `setpriv` prefix that runs a command as the pod's user. It keeps one capability,
+    CAP_DAC_READ_SEARCH (read any file): the project's virtualenv stands in for the image, whose
+    files every user may read, but lives under root's home here. Writing needs no capability
+    beyond the user's own rights, so a write outside the pod's volumes fails."""
+    if identity is None:
+        return []
+    uid, gid, groups = identity
+    return [
+        "setpriv",
+        f"--reuid={uid}",
+        f"--regid={gid}",
+        f"--groups={','.join(map(str, groups))}" if groups else "--clear-groups",
+        "--inh-caps=+dac_read_search",
+        "--ambient-caps=+dac_read_search",
+        "--",
+    ]
+
+
+def _ensure_user(uid: int) -> None:
+    """A real user for `uid` (other helpers' runs may create it at the same time: that is fine)."""
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--no-create-home", "--no-user-group", "--uid", str(uid), f"llsd-pod-{uid}"],
+            check=False,
+            capture_output=True,
+        )
+        pwd.getpwuid(uid)  # KeyError if it still does not exist
 
 
 def _url_password(text: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import signal
 import struct
 import time
@@ -371,7 +372,7 @@ def test_pod_runner_resolves_env_writes_volumes_and_maps_paths(monkeypatch: pyte
         assert env["EXPANDED"] == "level=debug escaped=$(FROM_CM)"
         assert "MISSING_OK" not in env
         assert "LLSD_HOST_ONLY_SENTINEL" not in env
-        assert set(env) <= {"PATH", "HOME", "LANG", "PYTHONUNBUFFERED", "TIKTOKEN_CACHE_DIR", "LC_CTYPE"} | {
+        assert set(env) <= {"PATH", "HOME", "LANG", "PYTHONUNBUFFERED", "TIKTOKEN_CACHE_DIR", "LC_CTYPE", "TMPDIR"} | {
             e["name"] for e in _deployment()["spec"]["template"]["spec"]["containers"][0]["env"]
         }
         assert env["PATH"].split(":")[0].endswith("/.venv/bin")
@@ -521,3 +522,70 @@ def test_redaction_covers_whole_values_and_connection_string_passwords() -> None
     assert "pw-1234" in values
     assert SECRET_VALUE in values
     assert "string-data-token" in values
+
+
+# ---------------------------------------------------------------------------------------------
+# The pod's user
+# ---------------------------------------------------------------------------------------------
+# Tries to write where a container may and may not, records the outcome in its emptyDir, serves.
+WRITER = r"""
+import http.server, json, os, sys
+def attempt(path):
+    try:
+        with open(path, "w") as handle:
+            handle.write("x")
+        return "written"
+    except OSError as err:
+        return type(err).__name__
+report = {
+    "uid": os.getuid(), "groups": sorted(os.getgroups()),
+    "volume": attempt("/data/file"), "cwd": attempt("in-working-dir"),
+    "tmp": attempt(os.path.join(os.environ["TMPDIR"], "t")), "home": attempt(os.path.expanduser("~/h")),
+}
+open("/data/report.json", "w").write(json.dumps(report))
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[sys.argv.index("--port") + 1])), H).serve_forever()
+"""
+
+
+def _writer_pod(with_tmp: bool) -> dict[str, Any]:
+    mounts = [{"name": "data", "mountPath": "/data"}]
+    volumes = [{"name": "data", "emptyDir": {}}]
+    if with_tmp:
+        mounts.append({"name": "tmp", "mountPath": "/tmp"})
+        volumes.append({"name": "tmp", "emptyDir": {}})
+    container = {
+        "name": "writer",
+        "command": ["python3", "-c", WRITER, "--port", "8321"],
+        "ports": [{"containerPort": 8321}],
+        "startupProbe": {"httpGet": {"path": "/", "port": 8321}},
+        "securityContext": {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False},
+        "volumeMounts": mounts,
+    }
+    pod = {
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 1001, "runAsGroup": 1001, "fsGroup": 1001},
+        "containers": [container],
+        "volumes": volumes,
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "w"},
+        "spec": {"template": {"spec": pod}},
+    }
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching to the pod's user needs root")
+@pytest.mark.parametrize("with_tmp", [True, False], ids=["tmp-volume", "no-tmp-volume"])
+def test_the_container_runs_as_the_pods_user_and_writes_only_into_its_volumes(with_tmp: bool) -> None:
+    with run_pod(_writer_pod(with_tmp), ready_timeout=30) as pod:
+        report = json.loads(pod.host_path("/data/report.json").read_text())
+    assert pod.uid == 1001
+    assert report["uid"] == 1001
+    assert 1001 in report["groups"], "fsGroup is a supplementary group"
+    assert report["volume"] == "written"
+    assert report["cwd"] == "PermissionError", "the image's working directory is not writable"
+    assert report["home"] == "PermissionError", "a HOME that is no volume is read-only"
+    assert report["tmp"] == ("written" if with_tmp else "PermissionError"), "/tmp is writable only as a volume"

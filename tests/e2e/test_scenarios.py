@@ -18,6 +18,7 @@ torch, fast boot), one uses `starter` with its real dependencies.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -119,6 +120,8 @@ def test_us1_single_provider_serves_its_model_with_the_key_from_the_secret(
     booted, upstream = rich
     pod = booted.pod
     assert pod.get("/v1/health").json()["status"] == "OK"
+    # it runs as the pod's non-root user, writing only into its volumes (podrunner: "User")
+    assert pod.uid == (1001 if os.geteuid() == 0 else None)
     model = models(pod)["vllm/fake-llm"]
     assert model["custom_metadata"]["provider_id"] == "vllm"
     assert model["custom_metadata"]["provider_resource_id"] == "fake-llm"
