@@ -13,6 +13,7 @@ import yaml
 from generator import LINES
 from hooks.children import CHILD_RESOURCES
 from hooks.kinds import KINDS
+from tests.manifests.cert_manager import CERT_MANAGER
 from tests.manifests.crd import ROOT, kubernetes_version
 from tests.manifests.kustomize import build, canonical, kubectl, kubectl_build, python_build
 
@@ -112,14 +113,20 @@ def installed() -> list[dict]:
 def test_kustomize_builds_crd_policy_hook_and_controller(installed):
     kinds = sorted(f"{o['kind']}/{o['metadata']['name']}" for o in installed)
     assert kinds == [
+        "Certificate/llsd-hook-ca",
+        "Certificate/llsd-hook-tls",
         "CompositeController/llamastackdistributions",
         "CompositeController/ogxservers",
         "CustomResourceDefinition/llamastackdistributions.llamastack.io",
         "CustomResourceDefinition/ogxservers.ogx.io",
         "Deployment/llsd-hook",
+        "Issuer/llsd-hook-ca",
+        "Issuer/llsd-hook-root",
         "Namespace/llsd-system",
+        "NetworkPolicy/llsd-hook",
         "PodDisruptionBudget/llsd-hook",
         "Service/llsd-hook",
+        "ServiceAccount/llsd-hook",
         "ValidatingAdmissionPolicy/llamastackdistributions.llamastack.io",
         "ValidatingAdmissionPolicyBinding/llamastackdistributions.llamastack.io",
     ]
@@ -135,6 +142,8 @@ def test_every_object_is_valid(installed):
     for obj in installed:
         if obj["kind"] == "CompositeController":
             jsonschema.validate(obj, COMPOSITE_CONTROLLER)
+        elif obj["apiVersion"] == "cert-manager.io/v1":  # not in kubernetes-validate: see cert_manager.py
+            jsonschema.validate(obj, CERT_MANAGER[obj["kind"]])
         else:
             kubernetes_validate.validate(obj, kubernetes_version(), strict=True)
 
@@ -195,14 +204,15 @@ def test_service_and_pdb_select_the_hook_pods_and_reach_its_port(installed):
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     bind = container["command"][container["command"].index("--bind") + 1]
-    assert ports["http"] == int(bind.rsplit(":", 1)[1]) == 8080
+    assert ports["https"] == int(bind.rsplit(":", 1)[1]) == 9443
     for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["port"] in ("http", 8080)
+        assert container[probe]["httpGet"]["port"] in ("https", 9443)
+        assert container[probe]["httpGet"]["scheme"] == "HTTPS"
     service = next(o for o in installed if o["kind"] == "Service")
     assert service["spec"]["selector"].items() <= pod_labels.items()
     (port,) = service["spec"]["ports"]
-    assert port["port"] == 80
-    assert ports.get(port["targetPort"], port["targetPort"]) == 8080
+    assert port["port"] == 443
+    assert ports.get(port["targetPort"], port["targetPort"]) == 9443
     pdb = next(o for o in installed if o["kind"] == "PodDisruptionBudget")
     assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     assert pdb["spec"]["minAvailable"] < deployment["spec"]["replicas"], "the PDB must allow a drain"

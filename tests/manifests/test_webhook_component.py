@@ -52,6 +52,7 @@ def test_the_component_adds_only_the_webhook_pieces(objects):
     assert sorted(set(added) - set(base)) == [
         "Certificate/llsd-hook-webhook",
         "Issuer/llsd-hook-selfsigned",
+        "NetworkPolicy/llsd-hook-webhook",
         "Service/llsd-hook-webhook",
         "ValidatingWebhookConfiguration/llsd-hook",
     ]
@@ -81,14 +82,14 @@ def test_the_webhook_reaches_a_tls_container_serving_validate(objects):
     certfile = command[command.index("--certfile") + 1]
     mount = next(m for m in container["volumeMounts"] if certfile.startswith(m["mountPath"] + "/"))
     volume = next(v for v in pod["spec"]["volumes"] if v["name"] == mount["name"])
-    certificate = one(objects, "Certificate")
+    certificate = one(objects, "Certificate", "llsd-hook-webhook")
     assert volume["secret"]["secretName"] == certificate["spec"]["secretName"]
     assert f"{target['name']}.{target['namespace']}.svc" in certificate["spec"]["dnsNames"]
     namespace = certificate["metadata"]["namespace"]
     assert webhook["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] == (
         f"{namespace}/{certificate['metadata']['name']}"
     )
-    assert one(objects, "Issuer")["metadata"]["name"] == certificate["spec"]["issuerRef"]["name"]
+    assert one(objects, "Issuer", certificate["spec"]["issuerRef"]["name"])["spec"] == {"selfSigned": {}}
     main = next(c for c in pod["spec"]["containers"] if c["name"] != container["name"])
     assert container["image"] == main["image"]
     assert {e["name"]: e for e in container["env"]}["LLSD_IMAGE_OVERRIDES"] == {e["name"]: e for e in main["env"]}[
