@@ -3,12 +3,14 @@
 As test_conformance.py does for llama-stack: `StackConfig` (ogx.core) after env substitution,
 each enabled provider's own config class, and no key OGX would silently ignore. Covered: every
 OGXServer sample (ours in manifests/samples/ogxserver/, upstream's in tests/data/upstream-ogx/)
-that generates a config, and the OGX line's own distributions named by a minimal OGXServer.
+that generates a config, the OGX line's own distributions named by a minimal OGXServer, and
+the config each OGXServer golden answer mounts (a `baseConfig` one included).
 Secrets are filled with placeholder values, as the pod's env would be.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,9 +19,11 @@ import yaml
 from generator import OGX, SpecError
 from generator.registry import distribution_names
 from generator.storage import PG_SHIM_VARS
+from hooks.children.deployment import CONFIG_VOLUME
 from hooks.kinds import generate_ogxserver, parse_ogxserver
 from tests.generator.ogx import OUR_SAMPLES, UPSTREAM_SAMPLES, ogxserver_documents
 from tests.support.conformance import validate_in_ogx
+from tests.support.paths import GOLDEN
 
 pytestmark = pytest.mark.slow  # one subprocess importing OGX's whole provider registry
 
@@ -53,6 +57,33 @@ def _cases() -> dict[str, dict[str, Any]]:
     return crs
 
 
+def _golden_answers() -> dict[str, tuple[str, dict[str, str]]]:
+    """The config.yaml each OGXServer golden answer mounts (a baseConfig's included), with its pod's env."""
+    found = {}
+    for path in sorted(GOLDEN.glob("*/request.json")):
+        request = json.loads(path.read_text())
+        if request["parent"].get("kind") != "OGXServer":
+            continue
+        response = json.loads((path.parent / "response.json").read_text())
+        deployment = next((c for c in response["children"] if c["kind"] == "Deployment"), None)
+        volume = next(
+            (
+                v
+                for v in (deployment or {"spec": {"template": {"spec": {}}}})["spec"]["template"]["spec"].get(
+                    "volumes", []
+                )
+                if v["name"] == CONFIG_VOLUME
+            ),
+            None,
+        )
+        if volume is None:
+            continue  # a refused spec: no config
+        config = next(c for c in response["children"] if c["metadata"]["name"] == volume["configMap"]["name"])
+        env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        found[f"golden:{path.parent.name}"] = (config["data"]["config.yaml"], pod_env(request["parent"], env))
+    return found
+
+
 def _generated() -> dict[str, tuple[str, dict[str, str]]]:
     configs = {}
     for name, cr in _cases().items():
@@ -71,11 +102,12 @@ def _generated() -> dict[str, tuple[str, dict[str, str]]]:
 
 @pytest.fixture(scope="module")
 def problems() -> dict[str, list[str]]:
-    return validate_in_ogx(_generated())
+    return validate_in_ogx({**_generated(), **_golden_answers()})
 
 
 def test_every_generated_ogx_config_is_valid_for_ogx_1_5(problems):
     assert len(problems) >= 8
+    assert any(name.startswith("golden:") for name in problems)
     assert {name: found for name, found in problems.items() if found} == {}
 
 

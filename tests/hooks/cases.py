@@ -423,5 +423,61 @@ CASES: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+WATCHED = {"ogx.io/watch": "true"}
+OGX_SECRET = {**VLLM_SECRET, "metadata": {**VLLM_SECRET["metadata"], "labels": WATCHED}}
+OGXSERVER: dict[str, Any] = {
+    "apiVersion": "ogx.io/v1beta1",
+    "kind": "OGXServer",
+    "metadata": {"name": "demo", "namespace": "ai"},
+    "spec": {
+        "distribution": {"name": "starter"},
+        "providers": {
+            "inference": {
+                "remote": {
+                    "vllm": [
+                        {
+                            "id": "vllm",
+                            "endpoint": "http://vllm.models:8000/v1",
+                            "apiToken": {"name": "vllm-creds", "key": "token"},
+                        }
+                    ]
+                }
+            }
+        },
+        "resources": {"models": [{"name": "llama3", "provider": "vllm"}]},
+    },
+}
+OGX_BASE = """version: 2
+distro_name: house
+apis: [inference]
+providers:
+  inference: []
+"""
+
+
+def _ogxserver_running() -> dict[str, Any]:
+    first = answer(sync_request(OGXSERVER, [OGX_SECRET]))
+    return sync_request(with_status(OGXSERVER, first), [OGX_SECRET], first["children"])
+
+
+def _ogxserver_base_config() -> dict[str, Any]:
+    parent = copy.deepcopy(OGXSERVER)
+    parent["spec"]["distribution"] = {"image": "registry.example.com/house/ogx:1.5.0"}
+    parent["spec"]["baseConfig"] = {"name": "house-base", "key": "config.yaml"}
+    base = configmap("house-base", {"config.yaml": OGX_BASE})
+    base["metadata"]["labels"] = WATCHED
+    return sync_request(parent, [OGX_SECRET, base])
+
+
+CASES.update(
+    {
+        "ogxserver-create": lambda: sync_request(OGXSERVER, [OGX_SECRET]),
+        "ogxserver-steady-state-ready": _ogxserver_running,
+        "ogxserver-unlabelled-secret": lambda: sync_request(OGXSERVER, [VLLM_SECRET]),
+        "ogxserver-base-config-image": _ogxserver_base_config,
+    }
+)
+
+
 def request_for(case: str) -> dict[str, Any]:
     return json.loads(json.dumps(CASES[case]()))
