@@ -23,6 +23,9 @@ def apply_server(draft: Draft) -> None:
         # OGX refuses to start without TLS unless told; without TLS of its own the server speaks
         # plain HTTP inside the cluster (the Service and NetworkPolicy front it), as upstream's does.
         server["insecure"] = True
+    refresh = spec.ogx.registry_refresh_interval_seconds if spec.ogx is not None else None
+    if refresh is not None:  # an OGXServer's registryRefreshIntervalSeconds (a key OGX's server: takes)
+        server["registry_refresh_interval_seconds"] = refresh
 
 
 def container_command(spec: Spec) -> list[str]:

@@ -94,6 +94,14 @@ def test_the_config_is_ogx_1_5s_own(client):
     ).items()
 
 
+def test_the_registry_refresh_interval_reaches_the_server_block(client):
+    answer = sync(client, {**GENERATED, "spec": {**GENERATED["spec"], "registryRefreshIntervalSeconds": 300}}, [SECRET])
+    config = yaml.safe_load(child(answer, "ConfigMap")["data"]["config.yaml"])
+    assert config["server"]["registry_refresh_interval_seconds"] == 300
+    default = yaml.safe_load(child(sync(client, GENERATED, [SECRET]), "ConfigMap")["data"]["config.yaml"])
+    assert "registry_refresh_interval_seconds" not in default["server"]
+
+
 def test_status_uses_upstreams_names_and_reports_what_runs(client):
     first = sync(client, GENERATED, [SECRET])
     assert "version" not in first["status"] or "serverVersion" not in first["status"]["version"]
