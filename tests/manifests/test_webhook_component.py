@@ -92,9 +92,10 @@ def test_the_webhook_reaches_a_tls_container_serving_validate(objects):
     assert one(objects, "Issuer", certificate["spec"]["issuerRef"]["name"])["spec"] == {"selfSigned": {}}
     main = next(c for c in pod["spec"]["containers"] if c["name"] != container["name"])
     assert container["image"] == main["image"]
-    assert {e["name"]: e for e in container["env"]}["LLSD_IMAGE_OVERRIDES"] == {e["name"]: e for e in main["env"]}[
-        "LLSD_IMAGE_OVERRIDES"
-    ]
+    assert container["env"] == main["env"]  # the same settings: image overrides, the bearer token file
+    token_file = next(e["value"] for e in main["env"] if e["name"] == "LLSD_AUTH_TOKEN_FILE")
+    main_mount = next(m for m in main["volumeMounts"] if token_file.startswith(m["mountPath"] + "/"))
+    assert main_mount in container["volumeMounts"]
 
 
 def test_the_webhook_covers_both_kinds_on_create_and_update_only(objects):
