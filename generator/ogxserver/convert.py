@@ -25,7 +25,16 @@ from generator.model import ProviderEntry
 from generator.ogxserver.fieldmap import MOVES, NO_COUNTERPART
 from generator.ogxserver.providers import CUSTOM, PROVIDER_APIS, TypedProvider, typed_for
 from generator.ogxserver.schema import DISABLEABLE_APIS, OGXServerSpecSchema
-from generator.ogxserver.translate import API_VERSION, KIND, Catalog, config_key, is_secret_field, translate
+from generator.ogxserver.translate import (
+    API_VERSION,
+    KIND,
+    Catalog,
+    config_key,
+    is_secret_field,
+    ogx_errors,
+    translate,
+)
+from generator.pipeline import generate_spec
 from generator.spec import parse_spec
 
 DROPPED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
@@ -276,8 +285,11 @@ class _Converter:
             references = sorted({("Secret", ref.secret_name) for ref in parsed.secret_refs})
             references += sorted({("Secret", name) for name in [parsed.tls_secret_name] if name})
             references += sorted({("ConfigMap", ref.name) for ref in (parsed.user_config, parsed.ca_bundle) if ref})
+            generated = parsed.user_config is None and (parsed.ogx is None or parsed.ogx.base_config is None)
+            if parsed.distribution_name is not None and generated:
+                generate_spec(parsed)  # what the OGX line's base config needs, e.g. an env var it reads
         except SpecError as err:
-            problems = [Note(e["path"], e["message"]) for e in err.errors]
+            problems = [Note(e["path"], e["message"]) for e in ogx_errors(err).errors]
         return Conversion(ogx, self.dropped, problems, references)
 
 

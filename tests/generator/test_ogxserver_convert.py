@@ -276,3 +276,13 @@ def test_where_both_lines_serve_the_same_providers_the_two_configs_agree(name):
         }
 
     assert models(ogx_config) == models(llsd_config)
+
+
+def test_what_the_ogx_base_config_needs_is_a_problem_to_fix_before_applying():
+    """OGX 1.5.0's nvidia base reads INFERENCE_MODEL without a default; llama-stack 0.7.3's did not."""
+    cr = llsd({"distribution": {"name": "nvidia"}, "providers": {"inference": VLLM}})
+    (problem,) = convert_llsd(cr, CATALOG).problems
+    assert problem.path == "spec.workload.overrides.env"
+    assert "INFERENCE_MODEL" in problem.reason
+    cr["spec"]["server"]["containerSpec"] = {"env": [{"name": "INFERENCE_MODEL", "value": "m"}]}
+    assert convert_llsd(cr, CATALOG).problems == []
