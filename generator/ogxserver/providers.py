@@ -15,6 +15,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from generator.apis import OGX_APIS
 from generator.ogxserver.common import (
     RuleSchema,
     SecretKeyRefSchema,
@@ -28,17 +29,9 @@ from generator.ogxserver.common import (
     texts,
 )
 
-# CR key of each API that takes providers -> its config key (OGX 1.5 names). The order is the
-# order providers are produced in, as upstream's ProvidersSpec lists them.
-PROVIDER_APIS: dict[str, str] = {
-    "inference": "inference",
-    "vectorIo": "vector_io",
-    "toolRuntime": "tool_runtime",
-    "files": "files",
-    "batches": "batches",
-    "responses": "responses",
-    "fileProcessors": "file_processors",
-}
+# CR key of each API that takes providers -> its config key, in the order upstream's
+# ProvidersSpec lists them: a view of the OGX line's one table of API names.
+PROVIDER_APIS: dict[str, str] = OGX_APIS.cr_to_config
 SIDES = ("remote", "inline")
 
 
