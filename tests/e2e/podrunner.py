@@ -575,7 +575,10 @@ class PodRunner:
             env[name] = value
         out = {}
         for name, value in env.items():
-            value = mapper.rewrite(value)
+            # The image's own variables hold host paths already (the venv may live under a pod
+            # mount path such as /tmp, e.g. a checkout in /tmp): only what the pod set is rewritten.
+            if self.image_env.get(name) != value:
+                value = mapper.rewrite(value)
             if name.upper().endswith("PORT") and value == str(self.pod_port):
                 value = str(self.host_port)
             out[name] = value
