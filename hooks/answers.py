@@ -47,10 +47,15 @@ class CachedAnswer:
 
 
 class AnswerCache:
-    def __init__(self, seconds: float, size: int = 256) -> None:
+    """At most `size` answers and `max_bytes` of answer bodies per worker (least recently used go
+    first): a worker that sees only different bodies (a busy cluster) must not grow by the cache."""
+
+    def __init__(self, seconds: float, size: int = 256, max_bytes: int = 16 * 1024 * 1024) -> None:
         self.seconds = seconds
         self.size = size
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[bytes, tuple[float, CachedAnswer]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     @staticmethod
@@ -63,16 +68,22 @@ class AnswerCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] < time.monotonic():
-                self._entries.pop(key, None)
+                self._drop(key)
                 return None
             self._entries.move_to_end(key)
             return entry[1]
 
     def put(self, key: bytes, answer: CachedAnswer) -> None:
-        if self.seconds <= 0:
+        if self.seconds <= 0 or len(answer.body) > self.max_bytes:
             return
         with self._lock:
+            self._drop(key)
             self._entries[key] = (time.monotonic() + self.seconds, answer)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._bytes += len(answer.body)
+            while len(self._entries) > self.size or self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: bytes) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= len(entry[1].body)

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from hooks.sync import Built
 
 SIZE = 256
+# Serialised children kept per worker at most (the children's objects take a few times this).
+MAX_BYTES = 8 * 1024 * 1024
 
 
 # What json.dumps(value, separators=(",", ":")) writes, without building an encoder per call.
@@ -68,8 +70,10 @@ def _data(related: Related, ref: Any) -> bytes | None:
 
 
 class BuildMemo:
-    def __init__(self, size: int = SIZE) -> None:
+    def __init__(self, size: int = SIZE, max_bytes: int = MAX_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -105,11 +109,15 @@ class BuildMemo:
             tuple(dumps(child) for child in built.children),
             frozenset(id(child) for child in built.children),
         )
-        if key is not None:
+        size = sum(len(part) for part in entry.encoded)
+        if key is not None and size <= self.max_bytes:
             with self._lock:
+                previous = self._entries.pop(key, None)
+                self._bytes += size - (sum(len(p) for p in previous.encoded) if previous else 0)
                 self._entries[key] = entry
-                while len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
+                while len(self._entries) > self.size or self._bytes > self.max_bytes:
+                    _, dropped = self._entries.popitem(last=False)
+                    self._bytes -= sum(len(part) for part in dropped.encoded)
         return entry
 
 

@@ -73,3 +73,15 @@ def test_entries_expire_and_the_cache_is_bounded():
         cache.put(key, answer)
     assert cache.get(b"1") is None
     assert cache.get(b"3") == answer
+
+
+def test_the_cache_is_bounded_by_the_bytes_it_holds():
+    """A busy cluster sends only different bodies: the cache must not grow a worker beyond its bound."""
+    cache = AnswerCache(seconds=60, size=100, max_bytes=10_000)
+    for index in range(20):
+        cache.put(str(index).encode(), CachedAnswer(b"x" * 1_000, "ok", "ns/x", '"tag"'))
+    held = [index for index in range(20) if cache.get(str(index).encode()) is not None]
+    assert held == list(range(10, 20)), "the ten most recent fit; older ones went first"
+    cache.put(b"huge", CachedAnswer(b"x" * 20_000, "ok", "ns/x", '"tag"'))
+    assert cache.get(b"huge") is None
+    assert cache.get(b"19") is not None, "an answer too big to keep evicts nothing"

@@ -9,9 +9,11 @@ import json
 
 import pytest
 
-from hooks.built import BUILDS
+from generator import parse_spec
+from hooks.built import BUILDS, BuildMemo
+from hooks.related import Related
 from hooks.request import parse_request
-from hooks.sync import sync
+from hooks.sync import build, sync
 from tests.generator.crs import VLLM, llsd
 from tests.hooks.cases import CA_PEM, CASES, USER_CONFIG_TEXT, VLLM_SECRET, configmap, request_for, settings
 from tests.support.metacontroller import sync_request
@@ -78,3 +80,29 @@ def test_other_settings_are_other_children():
     deployment = _children(request, mirrored)[("Deployment", "demo")]
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "mirror.example.com/starter:1"
     assert plain[("Deployment", "demo")] != deployment
+
+
+def test_the_memo_is_bounded_by_the_bytes_it_holds():
+    hook_settings = settings()
+    memo = BuildMemo(size=100, max_bytes=30_000)
+    requests = [
+        sync_request(llsd({"providers": {"inference": {**VLLM, "endpoint": f"http://v{i}:8000/v1"}}}), [VLLM_SECRET])
+        for i in range(8)
+    ]
+    for request in requests:
+        hook_request = parse_request(json.loads(json.dumps(request)))
+        spec = parse_spec(hook_request.parent)
+        related = Related(hook_request)
+        memo.get(
+            request["parent"]["spec"]["server"]["providers"]["inference"]["endpoint"].encode(),
+            spec,
+            hook_request,
+            related,
+            hook_settings,
+            None,
+            lambda spec=spec, hook_request=hook_request, related=related: build(
+                spec, hook_request, related, hook_settings
+            ),
+        )
+    assert 0 < len(memo._entries) < len(requests)
+    assert memo._bytes == sum(sum(len(p) for p in entry.encoded) for entry in memo._entries.values()) <= 30_000
