@@ -43,6 +43,11 @@ class ServerLine:
     # A label every Secret and ConfigMap the parent references must carry (upstream's cache filter).
     watch_label: tuple[str, str] | None = None
 
+    def __hash__(self) -> int:
+        # Lines key the per-line caches (catalog, data) on every lookup: hashing each field's
+        # nested tuples there cost ~15% of a cold sync. The name alone tells the lines apart.
+        return hash(self.name)
+
     @property
     def config_path(self) -> str:
         return f"{self.config_dir}/config.yaml"
