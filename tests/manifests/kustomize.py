@@ -9,6 +9,7 @@ into building something kubectl would not.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,22 @@ def kubectl_build(root: Path) -> list[dict[str, Any]]:
         raise FileNotFoundError("kubectl")
     done = subprocess.run([binary, "kustomize", str(root)], capture_output=True, text=True, check=True)
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
+
+
+def build_with_component(install: Path, component: Path, overlay: Path) -> list[dict[str, Any]]:
+    """`kubectl kustomize` of an overlay in `overlay`: the install plus one optional component
+    (kustomize wants the paths relative to the overlay)."""
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(install, overlay)],
+                "components": [os.path.relpath(component, overlay)],
+            }
+        )
+    )
+    return kubectl_build(overlay)
 
 
 def python_build(root: Path) -> list[dict[str, Any]]:

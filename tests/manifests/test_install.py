@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import jsonschema
@@ -15,7 +14,7 @@ from hooks.children import CHILD_RESOURCES
 from hooks.kinds import KINDS
 from tests.manifests.cert_manager import CERT_MANAGER
 from tests.manifests.crd import ROOT, kubernetes_version
-from tests.manifests.kustomize import build, canonical, kubectl, kubectl_build, python_build
+from tests.manifests.kustomize import build, build_with_component, canonical, kubectl, kubectl_build, python_build
 
 pytestmark = pytest.mark.slow  # kubectl kustomize in a subprocess
 
@@ -254,17 +253,7 @@ def test_sample_secrets_and_configmaps_are_valid_and_hold_only_placeholders():
 def test_the_prometheus_component_scrapes_the_hook_service_metrics(tmp_path):
     """An overlay of the install plus the optional component: a ServiceMonitor that selects the
     hook's Service and scrapes a port the Service names, at the hook's /metrics."""
-    (tmp_path / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": [os.path.relpath(ROOT / "manifests", tmp_path)],  # kustomize wants relative paths
-                "components": [os.path.relpath(ROOT / "manifests" / "components" / "prometheus", tmp_path)],
-            }
-        )
-    )
-    objects = kubectl_build(tmp_path)
+    objects = build_with_component(ROOT / "manifests", ROOT / "manifests" / "components" / "prometheus", tmp_path)
     service = next(o for o in objects if o["kind"] == "Service")
     (monitor,) = [o for o in objects if o["kind"] == "ServiceMonitor"]
     assert monitor["metadata"]["namespace"] == service["metadata"]["namespace"]

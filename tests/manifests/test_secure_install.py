@@ -5,17 +5,14 @@ the admission controller's rules; and the optional least-privilege RBAC componen
 
 from __future__ import annotations
 
-import os
-
 import jsonschema
 import kubernetes_validate
 import pytest
-import yaml
 
 from hooks import podsecurity
 from tests.manifests.cert_manager import CERT_MANAGER
 from tests.manifests.crd import ROOT, kubernetes_version
-from tests.manifests.kustomize import build, kubectl, kubectl_build
+from tests.manifests.kustomize import build, build_with_component, kubectl
 
 RBAC_COMPONENT = ROOT / "manifests" / "components" / "metacontroller-rbac"
 
@@ -90,18 +87,7 @@ def test_the_hook_runs_in_a_restricted_namespace_as_its_own_tokenless_service_ac
 def with_rbac(tmp_path_factory) -> list[dict]:
     if kubectl() is None:
         pytest.skip("no kubectl: the Python resolver does not do components")
-    overlay = tmp_path_factory.mktemp("overlay")
-    (overlay / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": [os.path.relpath(ROOT / "manifests", overlay)],
-                "components": [os.path.relpath(RBAC_COMPONENT, overlay)],
-            }
-        )
-    )
-    return kubectl_build(overlay)
+    return build_with_component(ROOT / "manifests", RBAC_COMPONENT, tmp_path_factory.mktemp("overlay"))
 
 
 def test_the_least_privilege_component_grants_metacontroller_only_what_the_hook_needs(with_rbac, installed):

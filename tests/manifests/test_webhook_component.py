@@ -5,16 +5,14 @@ from the Secret of the Certificate whose CA cert-manager injects), for both pare
 from __future__ import annotations
 
 import json
-import os
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from tests.e2e.tls import self_signed_cert
 from tests.generator.crs import llsd
 from tests.manifests.crd import ROOT, kubernetes_version, load_crd, load_ogx_crd
-from tests.manifests.kustomize import build, kubectl, kubectl_build
+from tests.manifests.kustomize import build, build_with_component, kubectl
 from tests.support.admission import review
 from tests.support.hook_server import HookServer
 
@@ -27,18 +25,7 @@ COMPONENT = ROOT / "manifests" / "components" / "admission-webhook"
 def objects(tmp_path_factory):
     if kubectl() is None:
         pytest.skip("no kubectl: the Python resolver does not do components")
-    overlay = tmp_path_factory.mktemp("overlay")
-    (overlay / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": [os.path.relpath(ROOT / "manifests", overlay)],
-                "components": [os.path.relpath(COMPONENT, overlay)],
-            }
-        )
-    )
-    return kubectl_build(overlay)
+    return build_with_component(ROOT / "manifests", COMPONENT, tmp_path_factory.mktemp("overlay"))
 
 
 def one(objects, kind, name=None):
