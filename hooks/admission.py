@@ -31,7 +31,7 @@ from generator import Spec, SpecError, SpecProblem, distribution_image
 from hooks import metrics
 from hooks.kinds import Kind, kind_of
 from hooks.logs import logger
-from hooks.request import BadRequest, parse_body
+from hooks.request import TOO_DEEP, BadRequest, parse_body
 from hooks.settings import Settings
 
 REVIEW_API_VERSION = "admission.k8s.io/v1"
@@ -139,6 +139,9 @@ def admission_routes(settings: Settings) -> Blueprint:
         except BadRequest as err:
             code, outcome = 400, "bad_request"
             return Response(json.dumps({"error": str(err)}), status=400, mimetype="application/json")
+        except RecursionError:  # a value nested too deep to walk (hooks/request.py)
+            code, outcome = 400, "bad_request"
+            return Response(json.dumps({"error": TOO_DEEP}), status=400, mimetype="application/json")
         except HTTPException as err:  # e.g. 413 for an oversized body: the app answers it
             code, outcome = err.code or 500, "http_error"
             raise

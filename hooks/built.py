@@ -54,6 +54,18 @@ def dumps(value: Any) -> bytes:
     return ENCODER.encode(value).encode()
 
 
+def dumps_plain(value: Any) -> bytes:
+    """`dumps(value)` for a value of only str, int, bool, None, list and dict (no float: orjson
+    writes exponents differently): orjson's bytes when they are what the standard library writes
+    too, which is when they are ASCII without DEL (the standard library escapes everything else),
+    about 10x faster. The status of every live sync goes through here."""
+    try:
+        fast = orjson.dumps(value)
+    except TypeError:  # an integer beyond 64 bits, a key that is not a string
+        return dumps(value)
+    return fast if fast.isascii() and b"\x7f" not in fast else dumps(value)
+
+
 @dataclass(frozen=True)
 class Entry:
     settings: Settings

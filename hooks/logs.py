@@ -1,6 +1,10 @@
 """Structured JSON log lines: one per request (request id, parent, outcome, duration).
 
-Only identifiers and outcomes are logged, never request bodies: related Secrets travel in them.
+A request that ended well (a 200 or 304 with outcome `ok`) is logged at debug level, every other
+one at info (error for a 5xx): a live cluster syncs each instance after every status write, and a
+line for each of those would bury the few that say something went wrong (`LLSD_LOG_LEVEL=debug`
+shows them all; `llsd_hook_requests_total` counts them all). Only identifiers and outcomes are
+logged, never request bodies: related Secrets travel in them.
 """
 
 from __future__ import annotations
@@ -33,14 +37,24 @@ class JsonFormatter(logging.Formatter):
         return ENCODER.encode(entry)
 
 
-def logger() -> logging.Logger:
+def logger(level: str | None = None) -> logging.Logger:
+    """The hook's logger, with JSON lines on stderr; `level` (debug, info, ...) sets its level."""
     log = logging.getLogger(LOGGER_NAME)
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         log.addHandler(handler)
         log.setLevel(logging.INFO)
+    if level is not None:
+        log.setLevel(level.upper())
     return log
+
+
+def request_level(code: int, outcome: str) -> int:
+    """The level of a request's line (module doc): quiet when it ended well."""
+    if code >= 500:
+        return logging.ERROR
+    return logging.DEBUG if code in (200, 304) and outcome == "ok" else logging.INFO
 
 
 def emit(log: logging.Logger, level: int, message: str, fields: dict[str, Any]) -> None:

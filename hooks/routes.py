@@ -8,11 +8,11 @@ request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-N
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -24,9 +24,9 @@ from hooks.auth import authorized, normalised_token
 from hooks.built import dumps
 from hooks.customize import related_resources
 from hooks.firewall import FirewallViolation
-from hooks.logs import emit, logger
+from hooks.logs import emit, logger, request_level
 from hooks.overload import OVERLOAD
-from hooks.request import BadRequest, HookRequest, parse_body, parse_request
+from hooks.request import TOO_DEEP, BadRequest, HookRequest, parse_body, parse_request
 from hooks.settings import Settings
 from hooks.sync import sync
 
@@ -49,32 +49,38 @@ class Exchange:
     """What one request came to: logged and counted once, whichever way it ends."""
 
     hook: str
-    request_id: str
     code: int = 200
     outcome: str = "ok"
     fields: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def request_id(self) -> str:
+        """Drawn when first needed (a log line, an error answer): most requests need none."""
+        return request_id()
 
 
 def hook_routes(settings: Settings) -> Blueprint:
     routes = Blueprint("hooks", __name__)
     answers = AnswerCache(settings.answer_cache_seconds)
     token = normalised_token(settings.bearer_token)
-    log = logger()
+    log = logger(settings.log_level)
 
     @routes.before_request
     def require_credential() -> Response | None:
-        if authorized(request.headers.get("Authorization"), token):
+        if authorized(request.environ.get("HTTP_AUTHORIZATION"), token):
             return None
-        exchange = Exchange(request.path.strip("/"), request_id(), 401, "unauthorized")
+        exchange = Exchange(request.path.strip("/"), 401, "unauthorized")
         finish(exchange, time.perf_counter())
         return json_response({"error": "missing or wrong bearer token"}, 401)
 
     def finish(exchange: Exchange, started: float) -> None:
         seconds = time.perf_counter() - started
         metrics.observe(exchange.hook, exchange.outcome, exchange.code, seconds)
-        fields = {"request_id": exchange.request_id, "hook": exchange.hook, **exchange.fields}
-        fields.update(outcome=exchange.outcome, status=exchange.code, duration_ms=round(seconds * 1000, 3))
-        emit(log, logging.ERROR if exchange.code >= 500 else logging.INFO, "request", fields)
+        level = request_level(exchange.code, exchange.outcome)
+        if log.isEnabledFor(level):
+            fields = {"request_id": exchange.request_id, "hook": exchange.hook, **exchange.fields}
+            fields.update(outcome=exchange.outcome, status=exchange.code, duration_ms=round(seconds * 1000, 3))
+            emit(log, level, "request", fields)
 
     def compute(exchange: Exchange, raw: bytes, answer: Answer) -> CachedAnswer | Response:
         try:
@@ -85,6 +91,10 @@ def hook_routes(settings: Settings) -> Blueprint:
         exchange.fields["parent"] = f"{hook_request.namespace}/{hook_request.name}"
         try:
             payload, outcome, body = answer(hook_request)
+            body = body or dumps(payload)
+        except RecursionError:  # a value nested too deep to walk (hooks/request.py): the caller's error
+            exchange.code, exchange.outcome = 400, "bad_request"
+            return json_response({"error": TOO_DEEP, "request_id": exchange.request_id}, 400)
         except FirewallViolation as err:  # never a 200: Metacontroller would apply it
             exchange.code, exchange.outcome = 500, "firewall_violation"
             exchange.fields["problems"] = err.problems  # kinds, namespaces, names: no data of any object
@@ -95,12 +105,11 @@ def hook_routes(settings: Settings) -> Blueprint:
             log.exception("hook fault", extra={"fields": {"request_id": exchange.request_id, **exchange.fields}})
             fault = {"error": "internal error in the hook; see its log", "request_id": exchange.request_id}
             return json_response(fault, 500)
-        body = body or dumps(payload)
         return CachedAnswer(body, outcome, exchange.fields["parent"], etag(body))
 
     def handle(hook: str, answer: Answer) -> Response:
         started = time.perf_counter()
-        exchange = Exchange(hook, request_id())
+        exchange = Exchange(hook)
         try:
             retry_after = OVERLOAD.retry_after(request.environ.get("gunicorn.socket"), settings.max_queue_seconds)
             if retry_after is not None:
@@ -108,20 +117,21 @@ def hook_routes(settings: Settings) -> Blueprint:
                 message = {"error": "the hook is overloaded; Metacontroller retries after Retry-After seconds"}
                 return json_response(message, 429, {"Retry-After": str(retry_after)})
             raw = request.get_data(cache=False)
-            key = answers.key(hook, raw)
-            cached = answers.get(key)
+            cached = answers.get(hook, raw)
             if cached is None:
                 computed = compute(exchange, raw, answer)
                 if isinstance(computed, Response):
                     return computed
                 cached = computed
-                answers.put(key, cached)
+                answers.put(hook, raw, cached)
             exchange.outcome = cached.outcome
             exchange.fields["parent"] = cached.parent
-            if etag_matches(request.headers.get("If-None-Match"), cached.etag):
+            if etag_matches(request.environ.get("HTTP_IF_NONE_MATCH"), cached.etag):
                 exchange.code = 304
                 return Response(status=304, headers={"ETag": cached.etag})
-            return Response(cached.body, mimetype=JSON, headers={"ETag": cached.etag})
+            response = Response(cached.body, mimetype=JSON)
+            response.headers.add("ETag", cached.etag)  # a third of the cost of a `headers=` argument
+            return response
         except HTTPException as err:  # e.g. 413 from reading an oversized body: the app answers it
             exchange.code, exchange.outcome = err.code or 500, "http_error"
             raise

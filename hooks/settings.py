@@ -48,6 +48,16 @@ def _flag(env: dict[str, str], name: str, default: bool = False) -> bool:
     raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _log_level(env: dict[str, str]) -> str:
+    value = (env.get("LLSD_LOG_LEVEL") or "info").strip().lower()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"LLSD_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return value
+
+
 def _uid(env: dict[str, str], name: str) -> int | None:
     """A non-zero uid, `none` (leave it to the platform), or unset (the default)."""
     value = (env.get(name) or "").strip().lower()
@@ -91,13 +101,16 @@ class Settings:
     run_as_user: int | None = DEFAULT_RUN_AS_USER
     exposure: Exposure = field(default_factory=Exposure)  # exposeRoute's Ingress: LLSD_INGRESS_*
     operator_version: str = field(default_factory=operator_version)
+    # info: a line per request that did not end well (a spec problem, 4xx, 5xx); debug: every request
+    log_level: str = "info"
     clock: Callable[[], str] = _utc_now
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """LLSD_IMAGE_OVERRIDES (JSON object), LLSD_AUTH_TOKEN or LLSD_AUTH_TOKEN_FILE,
         LLSD_MAX_BODY_BYTES, LLSD_RESYNC_SECONDS, LLSD_ANSWER_CACHE_SECONDS, LLSD_MODEL_HUB_OFFLINE,
-        LLSD_MAX_QUEUE_SECONDS, LLSD_ALLOW_CROSS_NAMESPACE_REFS, LLSD_INGRESS_* (hooks.exposure).
+        LLSD_MAX_QUEUE_SECONDS, LLSD_ALLOW_CROSS_NAMESPACE_REFS, LLSD_LOG_LEVEL, LLSD_INGRESS_*
+        (hooks.exposure).
 
         The token is trimmed (a Secret or file written with a trailing newline), as Metacontroller
         trims the value it sends."""
@@ -121,4 +134,5 @@ class Settings:
             run_as_user=_uid(env, "LLSD_RUN_AS_USER"),
             default_network_policy=_flag(env, "LLSD_DEFAULT_NETWORK_POLICY", default=True),
             exposure=Exposure.from_env(env),
+            log_level=_log_level(env),
         )

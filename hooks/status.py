@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 from generator import LLAMA_STACK, OGX, ServerLine, Spec, SpecProblem
@@ -34,6 +35,7 @@ STATUS_NAMES: dict[ServerLine, StatusNames] = {
 RELEASE_TAG = re.compile(r"^v?(?P<version>[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:[-+.][0-9A-Za-z.-]+)?)$")
 
 
+@lru_cache(maxsize=256)
 def image_version(image: str) -> str | None:
     """The server release an image reference names by its tag, or None (no tag, `latest`, a bare
     digest). The hook cannot ask the running server (it makes no calls into tenant pods) nor read
@@ -105,7 +107,7 @@ def render_conditions(parent: dict[str, Any], conditions: list[Condition], now: 
     return rendered
 
 
-@dataclass
+@dataclass(frozen=True)
 class DeploymentView:
     """What the observed Deployment says about the running instance."""
 
@@ -117,6 +119,11 @@ class DeploymentView:
     stuck: bool = False  # the Deployment controller gave up waiting (ProgressDeadlineExceeded)
 
     def condition(self) -> Condition:
+        return self._ready_condition
+
+    @cached_property
+    def _ready_condition(self) -> Condition:
+        """`DeploymentReady`: asked for three times per sync, computed once (a view is not changed)."""
         if not self.exists:
             return Condition("DeploymentReady", "False", "DeploymentPending", "Deployment is pending")
         if self.stuck and not self.rolled_out:

@@ -31,14 +31,14 @@ from generator.layout import CONFIG_KEY
 from generator.memo import canonical_key
 from generator.naming import ingress_name
 from hooks.baseconfig import base_config_ref, read_base_config, unlabelled
-from hooks.built import BUILDS, Entry, dumps
+from hooks.built import BUILDS, Entry, dumps, dumps_plain
 from hooks.children import build_children
 from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
 from hooks.children.deployment import (
     PodPlan,
     config_map_in_use,
-    config_maps_mounted,
+    observed_mounts,
     observed_replicas,
     rolled_out,
 )
@@ -230,16 +230,15 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
     return Built(children, config_map, result, ca_warnings + warnings, provider_count, resource_count)
 
 
-def _keep_mounted_configmaps(request: HookRequest, desired: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _keep_mounted_configmaps(
+    request: HookRequest, desired: list[dict[str, Any]], mounted: set[str], finished: bool
+) -> list[dict[str, Any]]:
     """Metacontroller deletes undesired children before it updates the others, so a ConfigMap the
-    running pods mount (an older generated config, the copy of a userConfig, the CA bundle) stays
-    desired while the observed Deployment's template mounts it or its rollout is unfinished
-    (old pods may still run, and be restarted, with it); then it goes.
+    running pods mount (`mounted` by the observed Deployment's template: an older generated config,
+    the copy of a userConfig, the CA bundle) stays desired while that template mounts it or its
+    rollout is unfinished (old pods may still run, and be restarted, with it); then it goes.
     """
     wanted = {child["metadata"]["name"] for child in desired if child["kind"] == "ConfigMap"}
-    observed = _observed_deployment(request)
-    mounted = config_maps_mounted(observed)
-    finished = rolled_out(observed)
     return [
         as_applied(obj)
         for _, obj in sorted(request.observed("ConfigMap.v1").items())
@@ -315,13 +314,16 @@ def _config_ready(spec: Spec, built: Built) -> Condition:
     return Condition("ConfigReady", "True", reason, "the server runs the user's own config")
 
 
-def _healthy(request: HookRequest, settings: Settings, spec: Spec, entry: Entry) -> SyncResult:
+def _healthy(
+    request: HookRequest, settings: Settings, spec: Spec, entry: Entry, observed: dict[str, Any] | None
+) -> SyncResult:
     """The answer for a spec that generated: the new children, the ConfigMaps the running pods
-    still mount, and the status of what was observed."""
+    (of the `observed` Deployment) still mount, and the status of what was observed."""
     built = entry.built
-    kept = _keep_mounted_configmaps(request, built.children)
-    observed = _observed_deployment(request)
-    view = deployment_view(observed, rolled_out(observed) and config_map_in_use(observed) == built.config_map)
+    in_use, mounted = observed_mounts(observed)
+    finished = rolled_out(observed)
+    kept = _keep_mounted_configmaps(request, built.children, mounted, finished)
+    view = deployment_view(observed, finished and in_use == built.config_map)
     external = external_provider_status(request, spec)
     extra = [external_providers_condition(external), ownership_condition(foreign_children(request, built.children))]
     report = StatusReport(
@@ -352,7 +354,7 @@ def _healthy(request: HookRequest, settings: Settings, spec: Spec, entry: Entry)
         "status": report.render(request.parent, settings.clock()),
         "children": built.children + kept,
     }
-    body = [b'{"status":', dumps(response["status"]), b',"children":[', b",".join(entry.encoded)]
+    body = [b'{"status":', dumps_plain(response["status"]), b',"children":[', b",".join(entry.encoded)]
     body += [b"," + dumps(child) for child in kept]
     body.append(b"]")
     if report.phase != "Ready":
@@ -374,14 +376,20 @@ def _answer(request: HookRequest, settings: Settings) -> SyncResult:
     unresolved = unresolved_references(spec, related)
     if unresolved is not None:
         return _failure(request, settings, _unresolved(unresolved), "unresolved_references", spec)
-    replicas = observed_replicas(_observed_deployment(request))
+    observed = _observed_deployment(request)
     try:
         entry = BUILDS.get(
-            identity, spec, request, related, settings, replicas, lambda: build(spec, request, related, settings)
+            identity,
+            spec,
+            request,
+            related,
+            settings,
+            observed_replicas(observed),
+            lambda: build(spec, request, related, settings),
         )
     except (SpecError, LookupError) as err:
         return _failure(request, settings, _generation_failed(err), "config_error", spec)
-    return _healthy(request, settings, spec, entry)
+    return _healthy(request, settings, spec, entry, observed)
 
 
 def sync(request: HookRequest, settings: Settings) -> SyncResult:

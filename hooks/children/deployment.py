@@ -263,9 +263,11 @@ def config_map_in_use(observed: dict[str, Any] | None) -> str | None:
     return next((name for volume, name in _configmap_volumes(observed) if volume == CONFIG_VOLUME), None)
 
 
-def config_maps_mounted(observed: dict[str, Any] | None) -> set[str]:
-    """Every ConfigMap an observed Deployment's pod template mounts."""
-    return {name for _, name in _configmap_volumes(observed)}
+def observed_mounts(observed: dict[str, Any] | None) -> tuple[str | None, set[str]]:
+    """The config ConfigMap an observed Deployment's pod template mounts (`config_map_in_use`),
+    and every ConfigMap it mounts: one walk of its volumes."""
+    volumes = _configmap_volumes(observed)
+    return next((name for volume, name in volumes if volume == CONFIG_VOLUME), None), {name for _, name in volumes}
 
 
 def observed_replicas(observed: dict[str, Any] | None) -> int | None:

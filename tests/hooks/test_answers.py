@@ -65,23 +65,35 @@ def test_the_token_is_checked_before_the_cache():
 def test_entries_expire_and_the_cache_is_bounded():
     cache = AnswerCache(seconds=0.05, size=2)
     answer = CachedAnswer(b"{}", "ok", "ns/x", '"tag"')
-    cache.put(b"a", answer)
-    assert cache.get(b"a") == answer
+    cache.put("sync", b"a", answer)
+    assert cache.get("sync", b"a") == answer
+    assert cache.get("customize", b"a") is None, "each hook has its own answers"
     time.sleep(0.06)
-    assert cache.get(b"a") is None
+    assert cache.get("sync", b"a") is None
     for key in (b"1", b"2", b"3"):
-        cache.put(key, answer)
-    assert cache.get(b"1") is None
-    assert cache.get(b"3") == answer
+        cache.put("sync", key, answer)
+    assert cache.get("sync", b"1") is None
+    assert cache.get("sync", b"3") == answer
 
 
 def test_the_cache_is_bounded_by_the_bytes_it_holds():
     """A busy cluster sends only different bodies: the cache must not grow a worker beyond its bound."""
     cache = AnswerCache(seconds=60, size=100, max_bytes=10_000)
     for index in range(20):
-        cache.put(str(index).encode(), CachedAnswer(b"x" * 1_000, "ok", "ns/x", '"tag"'))
-    held = [index for index in range(20) if cache.get(str(index).encode()) is not None]
-    assert held == list(range(10, 20)), "the ten most recent fit; older ones went first"
-    cache.put(b"huge", CachedAnswer(b"x" * 20_000, "ok", "ns/x", '"tag"'))
-    assert cache.get(b"huge") is None
-    assert cache.get(b"19") is not None, "an answer too big to keep evicts nothing"
+        cache.put("sync", b"%03d" % index, CachedAnswer(b"x" * 997, "ok", "ns/x", '"tag"'))
+    held = [index for index in range(20) if cache.get("sync", b"%03d" % index) is not None]
+    assert held == list(range(10, 20)), "the ten most recent fit (request and answer bytes); older ones went first"
+    cache.put("sync", b"huge", CachedAnswer(b"x" * 20_000, "ok", "ns/x", '"tag"'))
+    assert cache.get("sync", b"huge") is None
+    assert cache.get("sync", b"019") is not None, "an answer too big to keep evicts nothing"
+
+
+def test_a_request_whose_hash_collides_never_gets_the_other_requests_answer(monkeypatch):
+    """The cache finds entries by a non-cryptographic hash: forced to collide, it still answers
+    only the request byte-identical to the one the answer was computed for."""
+    cache = AnswerCache(seconds=60)
+    monkeypatch.setattr(AnswerCache, "key", staticmethod(lambda hook, body: b"one bucket"))
+    theirs = CachedAnswer(b'{"children":["theirs"]}', "ok", "tenant-a/x", '"tag"')
+    cache.put("sync", b'{"parent":"tenant-a/x"}', theirs)
+    assert cache.get("sync", b'{"parent":"tenant-b/y"}') is None
+    assert cache.get("sync", b'{"parent":"tenant-a/x"}') == theirs

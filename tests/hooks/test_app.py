@@ -142,12 +142,13 @@ def test_metrics_count_syncs_by_outcome_and_status(client):
     assert sample_sum(text, "llsd_hook_request_duration_seconds_count", hook="sync", outcome="ok") >= 1
 
 
-def test_log_lines_are_json_and_never_carry_secret_values(client, caplog):
-    caplog.set_level(logging.INFO, logger="llsd_hook")
+def test_log_lines_are_json_and_never_carry_secret_values(caplog):
+    client = create_app(Settings(log_level="debug")).test_client()
+    caplog.set_level(logging.DEBUG, logger="llsd_hook")
     client.post("/sync", json=sync_request(MINIMAL, [VLLM_SECRET]))
     client.post("/sync", json=sync_request(MINIMAL, []))
     records = [r for r in caplog.records if r.name == "llsd_hook"]
-    assert records
+    assert [r.fields["outcome"] for r in records] == ["ok", "unresolved_references"]
     from hooks.logs import JsonFormatter
 
     for record in records:
@@ -156,3 +157,33 @@ def test_log_lines_are_json_and_never_carry_secret_values(client, caplog):
         assert {"request_id", "parent", "outcome", "duration_ms"} <= set(entry)
         assert CANARY not in line
         assert base64.b64encode(CANARY.encode()).decode() not in line
+
+
+def _logged_outcomes(caplog, log_level: str) -> list[tuple[str, str]]:
+    """(level, outcome) of the request lines a hook with `LLSD_LOG_LEVEL=log_level` writes for one
+    healthy sync, one with a missing Secret and one without a token."""
+    caplog.clear()
+    app = create_app(Settings.from_env({"LLSD_LOG_LEVEL": log_level, "LLSD_AUTH_TOKEN": "t"}))
+    client, auth = app.test_client(), {"Authorization": "Bearer t"}
+    client.post("/sync", json=sync_request(MINIMAL, [VLLM_SECRET]), headers=auth)
+    client.post("/sync", json=sync_request(MINIMAL, []), headers=auth)
+    client.post("/sync", json=sync_request(MINIMAL, []))
+    return [(r.levelname, r.fields["outcome"]) for r in caplog.records if r.getMessage() == "request"]
+
+
+def test_by_default_only_requests_that_did_not_end_well_are_logged(caplog):
+    """A live cluster syncs every instance after each status write: a line per healthy sync would
+    bury the ones that matter. Debug shows every request."""
+    caplog.set_level(logging.DEBUG, logger="llsd_hook")  # what reaches the handler is the logger's level
+    assert _logged_outcomes(caplog, "info") == [("INFO", "unresolved_references"), ("INFO", "unauthorized")]
+    assert _logged_outcomes(caplog, "debug") == [
+        ("DEBUG", "ok"),
+        ("INFO", "unresolved_references"),
+        ("INFO", "unauthorized"),
+    ]
+    assert _logged_outcomes(caplog, "error") == []
+
+
+def test_an_unknown_log_level_names_the_variable_and_the_choices():
+    with pytest.raises(ValueError, match="LLSD_LOG_LEVEL must be one of debug, info, warning, error"):
+        Settings.from_env({"LLSD_LOG_LEVEL": "verbose"})

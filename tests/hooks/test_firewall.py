@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -154,7 +156,7 @@ def test_an_undeclared_kind_never_leaves_the_hook():
     assert "Role is not a declared child type" in body["error"]
 
 
-@pytest.mark.parametrize("depth", [101, 5_000, 200_000])
+@pytest.mark.parametrize("depth", [1_025, 5_000, 200_000])
 def test_deeply_nested_bodies_are_a_400_logged_and_counted_as_such(depth, caplog):
     body = b'{"parent": ' + b"[" * depth + b"]" * depth + b"}"
     app = create_app(settings())
@@ -165,6 +167,76 @@ def test_deeply_nested_bodies_are_a_400_logged_and_counted_as_such(depth, caplog
     assert "nests deeper" in response.get_json()["error"]
     assert 'outcome="bad_request"' in client.get("/metrics").get_data(as_text=True)
     assert [getattr(r, "fields", {}).get("status") for r in caplog.records if r.getMessage() == "request"] == [400]
+
+
+DEEP_MARK = '"@deep@"'
+
+
+@pytest.fixture
+def default_recursion_limit() -> Iterator[None]:
+    """The hook's process runs at Python's default recursion limit; cel-python, which other tests
+    import, raises it for the whole test process."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    yield
+    sys.setrecursionlimit(before)
+
+
+def _deep_values(levels: int) -> dict[str, str]:
+    """JSON values nested `levels` deep (written as text: the standard library cannot write them),
+    including the shape that fooled the old bracket-counting check: a string "]" after each
+    opening bracket and "[" before each closing one, so every bracket in the text pairs up at once."""
+    return {
+        "objects": '{"a":' * levels + "1" + "}" * levels,
+        "lists": "[" * levels + "]" * levels,
+        "brackets-in-strings": '["]",' * levels + '"x"' + ',"["]' * levels,
+    }
+
+
+def _with_deep_value(request: dict[str, Any], value: str) -> bytes:
+    return json.dumps(request).replace(DEEP_MARK, value, 1).encode()
+
+
+@pytest.mark.parametrize("shape", ["objects", "lists", "brackets-in-strings"])
+@pytest.mark.parametrize(
+    ("where", "code"), [("spec", 400), ("provider-config", 400), ("observed-child", 200), ("last-applied", 400)]
+)
+@pytest.mark.usefixtures("default_recursion_limit")
+def test_a_value_too_deep_to_walk_is_a_400_wherever_it_hides_and_the_worker_goes_on(shape, where, code):
+    """orjson refuses bodies nested over 1024 levels; a value a little less deep (forged: no API
+    server stores one; or JSON text inside an annotation, which the hook parses on a failure path)
+    makes a walk of it raise RecursionError. That is the caller's error: a 400 that names it, never
+    a 5xx, never a crashed worker; the next request is answered as usual. A deep value the hook
+    never walks (in the live Deployment, which its trusted last-applied annotation stands for) is
+    no error: the running children are answered as they are."""
+    parent, children = _running()
+    parent = copy.deepcopy(parent)
+    observed = [as_the_api_server_shows_it(c) for c in children]
+    deployment = next(c for c in observed if c["kind"] == "Deployment")
+    related = [VLLM_SECRET]
+    value = _deep_values(990)[shape]
+    if where == "spec":
+        parent["spec"]["server"]["podOverrides"] = {"volumes": [{"name": "x", "emptyDir": json.loads(DEEP_MARK)}]}
+    elif where == "provider-config":
+        parent["spec"]["server"]["providers"]["inference"]["config"] = {"deep": json.loads(DEEP_MARK)}
+    elif where == "observed-child":  # the tenant edits their live Deployment; a failure path echoes it
+        deployment["spec"]["template"]["metadata"]["annotations"] = {"x": json.loads(DEEP_MARK)}
+        parent, related = _broken(parent, "missing-secret")
+    else:  # JSON text: the body itself is shallow, so only a walk of the parsed annotation is deep
+        value = _deep_values(100_000)[shape]
+        deployment["metadata"]["annotations"][LAST_APPLIED] = json.loads(DEEP_MARK)
+        parent, related = _broken(parent, "missing-secret")
+        value = json.dumps(value)
+    client = create_app(settings()).test_client()
+    body = _with_deep_value(sync_request(parent, related, observed), value)
+    response = client.post("/sync", data=body, content_type="application/json")
+    assert response.status_code == code, response.get_data(as_text=True)
+    if code == 400:
+        assert "nests deeper than the hook reads" in response.get_json()["error"]
+    else:
+        assert {c["kind"] for c in response.get_json()["children"]} == {c["kind"] for c in children}
+    healthy = client.post("/sync", json=sync_request(*_running()[:1], [VLLM_SECRET], observed))
+    assert healthy.status_code == 200
 
 
 def test_a_body_over_the_limit_is_logged_and_counted_as_413(caplog):
