@@ -10,7 +10,7 @@ import json
 import pytest
 
 from generator import parse_spec
-from hooks.built import BUILDS, BuildMemo
+from hooks.built import BUILDS, BuildMemo, dumps_plain
 from hooks.related import Related
 from hooks.request import parse_request
 from hooks.sync import build, sync
@@ -106,3 +106,20 @@ def test_the_memo_is_bounded_by_the_bytes_it_holds():
         )
     assert 0 < len(memo._entries) < len(requests)
     assert memo._bytes == sum(sum(len(p) for p in entry.encoded) for entry in memo._entries.values()) <= 30_000
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"message": "".join(chr(code) for code in range(128))},  # every ASCII character, DEL included
+        {"message": "modèle café ☕ 模型"},  # not ASCII: the standard library escapes it
+        {"counts": [0, -1, 2**63 - 1, -(2**63), 2**64, 10**30], "flags": [True, False, None]},
+        {"nested": [{"a": []}, {}, [[]]], "empty": ""},
+        {1: "a key that is not a string"},
+    ],
+)
+def test_a_status_is_written_byte_for_byte_as_the_standard_library_writes_it(value):
+    """The status goes through orjson when that gives the same bytes; whatever it holds, the
+    answer is what `json.dumps(value, separators=(",", ":"))` writes (Metacontroller compares
+    answers, and golden files are bytes)."""
+    assert dumps_plain(value) == json.dumps(value, separators=(",", ":")).encode()
