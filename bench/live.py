@@ -3,9 +3,12 @@
 Every observed child comes back as the API server stores it: the hook's child plus the
 `controller-uid` label, Metacontroller's `last-applied-configuration` annotation (exactly that
 child), the server's metadata (uid, resourceVersion, generation, creationTimestamp, the owner
-reference) and a status. The parent carries its status and a resourceVersion too. Each request
-gets fresh resourceVersions (`RV_MARK` in the template, replaced per request by load.lua), so no
-two bodies are byte-identical and no answer cache can help: this is the cost of a real sync.
+reference) and a status. The parent carries its status and a resourceVersion too. The customize
+hook asks for every object of a child's fixed name (hooks/ownership.py, to report one that is
+not ours), so those children come a second time among the related objects, as Metacontroller
+sends them. Each request gets fresh resourceVersions (`RV_MARK` in the template, replaced per
+request by load.lua), so no two bodies are byte-identical and no answer cache can help: this is
+the cost of a real sync.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ import copy
 import json
 from typing import Any
 
+from hooks.children import CHILD_RESOURCES
+from hooks.ownership import child_rules
 from tests.support.metacontroller import ready_status, sync_request
+
+RESOURCES = {kind: resource for _, resource, kind in CHILD_RESOURCES}
 
 RV_MARK = "@RV@"  # replaced by a fresh number in every request
 UID = "5f0c8a4e-0000-4000-8000-00000000{:04d}"
@@ -86,12 +93,18 @@ def live_template(
         container.setdefault("env", []).append({"name": "BENCH_SPEC_VERSION", "value": RV_MARK})
     parent["metadata"].update(resourceVersion=RV_MARK, creationTimestamp=CREATED)
     parent["status"] = first["status"]
+    asked = {
+        (rule["resource"], name)
+        for rule in child_rules(parent["metadata"]["name"], parent["metadata"]["namespace"])
+        for name in rule["names"]
+    }
     for index, child in enumerate(first["children"]):
         stored = as_stored(child, parent, index)
         key = f"{stored['kind']}.{stored['apiVersion']}"
-        request["children"].setdefault(key, {})[f"{stored['metadata']['namespace']}/{stored['metadata']['name']}"] = (
-            stored
-        )
+        name = f"{stored['metadata']['namespace']}/{stored['metadata']['name']}"
+        request["children"].setdefault(key, {})[name] = stored
+        if (RESOURCES[stored["kind"]], stored["metadata"]["name"]) in asked:
+            request["related"].setdefault(key, {})[name] = stored
     return json.dumps(request).encode()
 
 
