@@ -90,8 +90,10 @@ def foreign_children(request: HookRequest, desired: list[dict[str, Any]]) -> lis
     found = []
     for child in desired:
         kind, name = child["kind"], child["metadata"]["name"]
-        existing = (request.related.get(f"{kind}.{child['apiVersion']}") or {}).get(f"{namespace}/{name}")
-        if existing is None or is_ours(existing, parent_uid):
+        type_key, key = f"{kind}.{child['apiVersion']}", f"{namespace}/{name}"
+        existing = (request.related.get(type_key) or {}).get(key)
+        # Metacontroller lists among the children only what it claims for this parent: ours
+        if existing is None or key in request.observed(type_key) or is_ours(existing, parent_uid):
             continue
         owner = _other_controller(existing, parent_uid)
         whose = f"is controlled by {owner}" if owner else "has no owner reference to it"
