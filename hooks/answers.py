@@ -60,13 +60,23 @@ class AnswerCache:
 
     Entries are found by a fast non-cryptographic hash of the request and hold the request body
     itself: an answer is given only to a request byte-identical to the one it was computed for, so
-    no body, however crafted, can be answered with another parent's answer."""
+    no body, however crafted, can be answered with another parent's answer.
 
-    def __init__(self, seconds: float, size: int = 256, max_bytes: int = 16 * 1024 * 1024) -> None:
+    An answer is kept only when its request comes a second time within `seconds`; the first time
+    only the request's hash is noted (at most `seen_size` of them). On a live cluster nearly every
+    request differs from all before it (fresh resourceVersions), and keeping each one's body
+    (tens of KB) would only churn memory; a resync of an unchanged world repeats its body, and is
+    answered from here from its third request on."""
+
+    def __init__(
+        self, seconds: float, size: int = 256, max_bytes: int = 16 * 1024 * 1024, seen_size: int = 4096
+    ) -> None:
         self.seconds = seconds
         self.size = size
         self.max_bytes = max_bytes
+        self.seen_size = seen_size
         self._entries: OrderedDict[bytes, tuple[float, bytes, CachedAnswer]] = OrderedDict()
+        self._seen: OrderedDict[bytes, float] = OrderedDict()  # key -> until when a second request admits it
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -74,28 +84,36 @@ class AnswerCache:
     def key(hook: str, body: bytes) -> bytes:
         return hook.encode() + b"\0" + xxh3_128_digest(body)
 
-    def get(self, hook: str, body: bytes) -> CachedAnswer | None:
+    def lookup(self, hook: str, body: bytes) -> tuple[bytes, CachedAnswer | None]:
+        """The request's key (for `put`) and its kept answer, if any."""
         if self.seconds <= 0:
-            return None
+            return b"", None
         key = self.key(hook, body)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[1] != body:
-                return None
+                return key, None
             if entry[0] < time.monotonic():
                 self._drop(key)
-                return None
+                return key, None
             self._entries.move_to_end(key)
-            return entry[2]
+            return key, entry[2]
 
-    def put(self, hook: str, body: bytes, answer: CachedAnswer) -> None:
+    def put(self, key: bytes, body: bytes, answer: CachedAnswer) -> None:
+        """Keep `answer` for the request `body` (of `key`, from `lookup`) if it came before."""
         size = len(body) + len(answer.body)
         if self.seconds <= 0 or size > self.max_bytes:
             return
-        key = self.key(hook, body)
+        now = time.monotonic()
         with self._lock:
+            seen = self._seen.pop(key, None)
+            if seen is None or seen < now:  # the first time: note it, keep nothing
+                self._seen[key] = now + self.seconds
+                while len(self._seen) > self.seen_size:
+                    self._seen.popitem(last=False)
+                return
             self._drop(key)
-            self._entries[key] = (time.monotonic() + self.seconds, body, answer)
+            self._entries[key] = (now + self.seconds, body, answer)
             self._bytes += size
             while len(self._entries) > self.size or self._bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))

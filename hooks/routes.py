@@ -117,13 +117,13 @@ def hook_routes(settings: Settings) -> Blueprint:
                 message = {"error": "the hook is overloaded; Metacontroller retries after Retry-After seconds"}
                 return json_response(message, 429, {"Retry-After": str(retry_after)})
             raw = request.get_data(cache=False)
-            cached = answers.get(hook, raw)
+            key, cached = answers.lookup(hook, raw)
             if cached is None:
                 computed = compute(exchange, raw, answer)
                 if isinstance(computed, Response):
                     return computed
                 cached = computed
-                answers.put(hook, raw, cached)
+                answers.put(key, raw, cached)
             exchange.outcome = cached.outcome
             exchange.fields["parent"] = cached.parent
             if etag_matches(request.environ.get("HTTP_IF_NONE_MATCH"), cached.etag):

@@ -105,11 +105,13 @@ def unresolved_references(spec: Spec, related: Related) -> Unresolved | None:
     missing_secret: list[SpecProblem] = []
     missing_key: list[SpecProblem] = []
     for ref in spec.secret_refs:
-        where = f"Secret '{spec.namespace}/{ref.secret_name}'"
         secret = related.secret(spec.namespace, ref.secret_name)
+        if secret is not None and related.secret_has_key(secret, ref.key):
+            continue
+        where = f"Secret '{spec.namespace}/{ref.secret_name}'"
         if secret is None:
             missing_secret.append({"path": ref.path, "message": f"{where} not found; create it"})
-        elif not related.secret_has_key(secret, ref.key):
+        else:
             missing_key.append(
                 {"path": ref.path, "message": f"key '{ref.key}' not found in {where}; add it or fix secretKeyRef.key"}
             )

@@ -102,13 +102,16 @@ class _Capture(logging.Handler):
 
 @contextlib.contextmanager
 def captured_logs():
+    """Every line the hook logs meanwhile, at debug level (as LLSD_LOG_LEVEL=debug: every request)."""
     log = logging.getLogger(LOGGER_NAME)
-    handler = _Capture()
+    handler, level = _Capture(), log.level
     log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
     try:
         yield handler.lines
     finally:
         log.removeHandler(handler)
+        log.setLevel(level)
 
 
 def post(path: str, body: Any) -> tuple[int, str]:
