@@ -3,7 +3,8 @@
 Each request: the credential (a `before_request` of the blueprint, hooks/auth.py), the overload
 check (hooks/overload.py), then the answer: from the per-worker answer cache for a byte-identical
 request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-None-Match` gets
-`304` with no body. Each request is counted and logged once with the status it really got.
+`304` with no body. Each request is counted and logged once with the status it really got (at
+debug level when it ended well: hooks/logs.py).
 """
 
 from __future__ import annotations
