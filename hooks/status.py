@@ -159,13 +159,12 @@ def deployment_view(observed: dict[str, Any] | None, rolled_out: bool) -> Deploy
     if not observed:
         return DeploymentView()
     status = observed.get("status") or {}
-    stuck = any(
-        isinstance(c, dict)
-        and c.get("type") == "Progressing"
-        and c.get("status") == "False"
-        and c.get("reason") == "ProgressDeadlineExceeded"
-        for c in status.get("conditions") or []
-    )
+    stuck = False
+    for c in status.get("conditions") or []:
+        if isinstance(c, dict) and c.get("reason") == "ProgressDeadlineExceeded":
+            stuck = c.get("type") == "Progressing" and c.get("status") == "False"
+            if stuck:
+                break
     return DeploymentView(
         exists=True,
         desired=int((observed.get("spec") or {}).get("replicas", 1) or 0),

@@ -251,11 +251,12 @@ def deployment(spec: Spec, plan: PodPlan) -> dict[str, Any]:
 def _configmap_volumes(observed: dict[str, Any] | None) -> list[tuple[str, str]]:
     """(volume name, ConfigMap name) of every ConfigMap volume of an observed pod template."""
     volumes = ((((observed or {}).get("spec") or {}).get("template") or {}).get("spec") or {}).get("volumes") or []
-    return [
-        (str(volume.get("name")), str(volume["configMap"]["name"]))
-        for volume in volumes
-        if isinstance(volume, dict) and isinstance(volume.get("configMap"), dict) and volume["configMap"].get("name")
-    ]
+    found = []
+    for volume in volumes:  # a loop, not a comprehension over three lookups: read on every sync
+        config_map = volume.get("configMap") if isinstance(volume, dict) else None
+        if isinstance(config_map, dict) and config_map.get("name"):
+            found.append((str(volume.get("name")), str(config_map["name"])))
+    return found
 
 
 def config_map_in_use(observed: dict[str, Any] | None) -> str | None:
