@@ -31,7 +31,7 @@ from generator import Spec, SpecError, SpecProblem, distribution_image
 from hooks import metrics
 from hooks.kinds import Kind, kind_of
 from hooks.logs import logger
-from hooks.request import TOO_DEEP, BadRequest, parse_body
+from hooks.request import TOO_DEEP, BadRequest, parse_body, read_body
 from hooks.settings import Settings
 
 REVIEW_API_VERSION = "admission.k8s.io/v1"
@@ -129,7 +129,7 @@ def admission_routes(settings: Settings) -> Blueprint:
         started = time.perf_counter()
         code, outcome, fields = 200, "ok", dict[str, Any]()
         try:
-            review = parse_body(request.get_data(cache=False))
+            review = parse_body(read_body(request.environ, settings.max_body_bytes))
             answer = review_response(review, settings)
             response = answer["response"]
             outcome = "allowed" if response["allowed"] else "denied"

@@ -27,7 +27,7 @@ from hooks.customize import related_resources
 from hooks.firewall import FirewallViolation
 from hooks.logs import emit, logger, request_level
 from hooks.overload import OVERLOAD
-from hooks.request import TOO_DEEP, BadRequest, HookRequest, parse_body, parse_request
+from hooks.request import TOO_DEEP, BadRequest, HookRequest, parse_body, parse_request, read_body
 from hooks.settings import Settings
 from hooks.sync import sync
 
@@ -117,7 +117,7 @@ def hook_routes(settings: Settings) -> Blueprint:
                 exchange.code, exchange.outcome = 429, "overloaded"
                 message = {"error": "the hook is overloaded; Metacontroller retries after Retry-After seconds"}
                 return json_response(message, 429, {"Retry-After": str(retry_after)})
-            raw = request.get_data(cache=False)
+            raw = read_body(request.environ, settings.max_body_bytes)
             key, cached = answers.lookup(hook, raw)
             if cached is None:
                 computed = compute(exchange, raw, answer)

@@ -15,6 +15,7 @@ import pytest
 from tests.e2e.tls import self_signed_cert
 from tests.support.hook_server import HookServer
 from tests.support.metacontroller import sync_request
+from tests.support.paths import load_sample
 from tests.support.workload import scaled_cr
 
 pytestmark = pytest.mark.slow  # real gunicorn with TLS and signals
@@ -138,3 +139,39 @@ def test_sigterm_finishes_every_in_flight_request():
     assert finished_after_sigterm >= 1.0, "the bodies were still being sent well after SIGTERM"
     assert exit_code == 0
     assert server.log_problems == []
+
+
+def _post_raw(server: HookServer, body: bytes, chunked: bool) -> tuple[int, dict]:
+    """POST /sync with Content-Length, or in chunks without one (as a proxy may forward it)."""
+    conn = server.connection(timeout=30)
+    try:
+        if chunked:
+            conn.putrequest("POST", "/sync")
+            conn.putheader("Content-Type", "application/json")
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            for start in range(0, len(body), 4096):
+                piece = body[start : start + 4096]
+                conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            conn.send(b"0\r\n\r\n")
+        else:
+            conn.request("POST", "/sync", body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_bodies_with_and_without_content_length_and_the_size_limit():
+    """The hook reads the body itself (hooks/request.py read_body): a chunked body is read whole,
+    and LLSD_MAX_BODY_BYTES holds for both forms with a JSON 413."""
+    parent, objects = load_sample("example-with-providers")
+    body = json.dumps(sync_request(parent, objects, [])).encode()
+    with HookServer(workers=1, env={"LLSD_MAX_BODY_BYTES": str(len(body) + 10)}) as server:
+        for chunked in (False, True):
+            status, answer = _post_raw(server, body, chunked)
+            assert status == 200, answer
+            assert {child["kind"] for child in answer["children"]} >= {"ConfigMap", "Deployment", "Service"}
+            status, answer = _post_raw(server, body + b" " * 20, chunked)
+            assert status == 413, answer
+            assert answer["error"]
