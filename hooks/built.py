@@ -26,12 +26,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from hooks.baseconfig import base_config_ref
 from hooks.firewall import check
+from hooks.ownership import ChildKey, child_keys
 
 if TYPE_CHECKING:
     from generator import Spec
@@ -70,8 +72,17 @@ def dumps_plain(value: Any) -> bytes:
 class Entry:
     settings: Settings
     built: Built
-    encoded: tuple[bytes, ...]  # dumps() of each child, in order
+    encoded: bytes  # dumps() of each child, in order, joined with commas: as every answer carries them
     verified: frozenset[int]  # ids of the children the firewall passed for this parent
+
+    # What every sync of this entry asks of its children, worked out once.
+    @cached_property
+    def child_keys(self) -> tuple[ChildKey, ...]:
+        return child_keys(self.built.children)
+
+    @cached_property
+    def configmap_names(self) -> frozenset[str]:
+        return frozenset(child["metadata"]["name"] for child in self.built.children if child["kind"] == "ConfigMap")
 
 
 def _data(related: Related, ref: Any) -> bytes | None:
@@ -118,18 +129,18 @@ class BuildMemo:
         entry = Entry(
             settings,
             built,
-            tuple(dumps(child) for child in built.children),
+            b",".join(dumps(child) for child in built.children),
             frozenset(id(child) for child in built.children),
         )
-        size = sum(len(part) for part in entry.encoded)
+        size = len(entry.encoded)
         if key is not None and size <= self.max_bytes:
             with self._lock:
                 previous = self._entries.pop(key, None)
-                self._bytes += size - (sum(len(p) for p in previous.encoded) if previous else 0)
+                self._bytes += size - (len(previous.encoded) if previous else 0)
                 self._entries[key] = entry
                 while len(self._entries) > self.size or self._bytes > self.max_bytes:
                     _, dropped = self._entries.popitem(last=False)
-                    self._bytes -= sum(len(part) for part in dropped.encoded)
+                    self._bytes -= len(dropped.encoded)
         return entry
 
 

@@ -83,14 +83,25 @@ def _what_to_do(kind: str, obj: dict[str, Any], namespace: str, parent_uid: str)
     return f"delete it (`kubectl -n {namespace} delete {resource} {name}`); the hook's then takes its place"
 
 
-def foreign_children(request: HookRequest, desired: list[dict[str, Any]]) -> list[str]:
-    """A message for each desired child whose name is taken by an object this parent does not own."""
+# A desired child as the request's maps file it: kind, '<Kind>.<apiVersion>', name.
+ChildKey = tuple[str, str, str]
+
+
+def child_keys(desired: list[dict[str, Any]]) -> tuple[ChildKey, ...]:
+    """The keys `foreign_children` looks up (the same for every sync of the same children)."""
+    return tuple(
+        (child["kind"], f"{child['kind']}.{child['apiVersion']}", child["metadata"]["name"]) for child in desired
+    )
+
+
+def foreign_children(request: HookRequest, desired: tuple[ChildKey, ...]) -> list[str]:
+    """A message for each desired child (`child_keys`) whose name is taken by an object this
+    parent does not own."""
     parent_uid = str((request.parent.get("metadata") or {}).get("uid") or "")
     namespace = request.namespace
     found = []
-    for child in desired:
-        kind, name = child["kind"], child["metadata"]["name"]
-        type_key, key = f"{kind}.{child['apiVersion']}", f"{namespace}/{name}"
+    for kind, type_key, name in desired:
+        key = f"{namespace}/{name}"
         existing = (request.related.get(type_key) or {}).get(key)
         # Metacontroller lists among the children only what it claims for this parent: ours
         if existing is None or key in request.observed(type_key) or is_ours(existing, parent_uid):

@@ -71,6 +71,12 @@ class Condition:
     message: str
 
 
+# The DeploymentReady conditions that say nothing but their reason (built once: read on every sync).
+DEPLOYMENT_PENDING = Condition("DeploymentReady", "False", "DeploymentPending", "Deployment is pending")
+DEPLOYMENT_INITIALIZING = Condition("DeploymentReady", "False", "DeploymentInitializing", "Deployment is pending")
+DEPLOYMENT_READY = Condition("DeploymentReady", "True", "DeploymentReady", "Deployment is ready")
+
+
 def error_message(errors: list[SpecProblem]) -> str:
     """`path: message; path: message` within a size Kubernetes conditions take comfortably."""
     text = "; ".join(f"{e['path']}: {e['message']}" if e.get("path") else e["message"] for e in errors)
@@ -125,7 +131,7 @@ class DeploymentView:
     def _ready_condition(self) -> Condition:
         """`DeploymentReady`: asked for three times per sync, computed once (a view is not changed)."""
         if not self.exists:
-            return Condition("DeploymentReady", "False", "DeploymentPending", "Deployment is pending")
+            return DEPLOYMENT_PENDING
         if self.stuck and not self.rolled_out:
             return Condition(
                 "DeploymentReady",
@@ -136,7 +142,7 @@ class DeploymentView:
                 "pods' events and logs",
             )
         if self.ready == 0:
-            return Condition("DeploymentReady", "False", "DeploymentInitializing", "Deployment is pending")
+            return DEPLOYMENT_INITIALIZING
         if self.ready < self.desired or not self.rolled_out:
             return Condition(
                 "DeploymentReady",
@@ -145,7 +151,7 @@ class DeploymentView:
                 f"Deployment is {'scaling' if self.rolled_out else 'rolling out'}: {self.ready}/{self.desired} "
                 "replicas ready",
             )
-        return Condition("DeploymentReady", "True", "DeploymentReady", "Deployment is ready")
+        return DEPLOYMENT_READY
 
     def phase(self) -> str:
         if not self.exists:

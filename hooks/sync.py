@@ -233,14 +233,14 @@ def build(spec: Spec, request: HookRequest, related: Related, settings: Settings
 
 
 def _keep_mounted_configmaps(
-    request: HookRequest, desired: list[dict[str, Any]], mounted: set[str], finished: bool
+    request: HookRequest, wanted: frozenset[str], mounted: set[str], finished: bool
 ) -> list[dict[str, Any]]:
     """Metacontroller deletes undesired children before it updates the others, so a ConfigMap the
     running pods mount (`mounted` by the observed Deployment's template: an older generated config,
     the copy of a userConfig, the CA bundle) stays desired while that template mounts it or its
     rollout is unfinished (old pods may still run, and be restarted, with it); then it goes.
+    `wanted`: the names of the desired ConfigMaps.
     """
-    wanted = {child["metadata"]["name"] for child in desired if child["kind"] == "ConfigMap"}
     return [
         as_applied(obj)
         for _, obj in sorted(request.observed("ConfigMap.v1").items())
@@ -309,11 +309,17 @@ def _generation_failed(err: SpecError | LookupError) -> list[Condition]:
     return [VALID, RESOLVED, Condition("ConfigReady", "False", "ConfigGenerationFailed", error_message(errors))]
 
 
+CONFIG_GENERATED = Condition("ConfigReady", "True", "ConfigGenerated", "Configuration generated successfully")
+OWN_CONFIG = {
+    reason: Condition("ConfigReady", "True", reason, "the server runs the user's own config")
+    for reason in ("UserConfig", "ImageConfig")
+}
+
+
 def _config_ready(spec: Spec, built: Built) -> Condition:
     if built.result is not None:
-        return Condition("ConfigReady", "True", "ConfigGenerated", "Configuration generated successfully")
-    reason = "UserConfig" if spec.user_config else "ImageConfig"
-    return Condition("ConfigReady", "True", reason, "the server runs the user's own config")
+        return CONFIG_GENERATED
+    return OWN_CONFIG["UserConfig" if spec.user_config else "ImageConfig"]
 
 
 def _healthy(
@@ -324,10 +330,10 @@ def _healthy(
     built = entry.built
     in_use, mounted = observed_mounts(observed)
     finished = rolled_out(observed)
-    kept = _keep_mounted_configmaps(request, built.children, mounted, finished)
+    kept = _keep_mounted_configmaps(request, entry.configmap_names, mounted, finished)
     view = deployment_view(observed, finished and in_use == built.config_map)
     external = external_provider_status(request, spec)
-    extra = [external_providers_condition(external), ownership_condition(foreign_children(request, built.children))]
+    extra = [external_providers_condition(external), ownership_condition(foreign_children(request, entry.child_keys))]
     report = StatusReport(
         line=spec.line,
         image=observed_image(observed, _container_name(spec, spec.line)),
@@ -356,7 +362,7 @@ def _healthy(
         "status": report.render(request.parent, settings.clock()),
         "children": built.children + kept,
     }
-    body = [b'{"status":', dumps_plain(response["status"]), b',"children":[', b",".join(entry.encoded)]
+    body = [b'{"status":', dumps_plain(response["status"]), b',"children":[', entry.encoded]
     body += [b"," + dumps(child) for child in kept]
     body.append(b"]")
     if report.phase != "Ready":
