@@ -1,8 +1,7 @@
 """The hook endpoints, POST /sync and POST /customize, as a Flask blueprint.
 
-Each request: the credential (a `before_request` of the blueprint, hooks/auth.py), the overload
-check (hooks/overload.py), then the answer: from the per-worker answer cache for a byte-identical
-request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-None-Match` gets
+Each request: the credential (hooks/auth.py), the overload check (hooks/overload.py), then the
+answer: from the per-worker answer cache for a byte-identical request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-None-Match` gets
 `304` with no body. Each request is counted and logged once with the status it really got (at
 debug level when it ended well: hooks/logs.py).
 """
@@ -66,14 +65,6 @@ def hook_routes(settings: Settings) -> Blueprint:
     token = normalised_token(settings.bearer_token)
     log = logger(settings.log_level)
 
-    @routes.before_request
-    def require_credential() -> Response | None:
-        if authorized(request.environ.get("HTTP_AUTHORIZATION"), token):
-            return None
-        exchange = Exchange(request.path.strip("/"), 401, "unauthorized")
-        finish(exchange, time.perf_counter())
-        return json_response({"error": "missing or wrong bearer token"}, 401)
-
     def finish(exchange: Exchange, started: float) -> None:
         seconds = time.perf_counter() - started
         metrics.observe(exchange.hook, exchange.outcome, exchange.code, seconds)
@@ -112,6 +103,9 @@ def hook_routes(settings: Settings) -> Blueprint:
         started = time.perf_counter()
         exchange = Exchange(hook)
         try:
+            if not authorized(request.environ.get("HTTP_AUTHORIZATION"), token):
+                exchange.code, exchange.outcome = 401, "unauthorized"
+                return json_response({"error": "missing or wrong bearer token"}, 401)
             retry_after = OVERLOAD.retry_after(request.environ.get("gunicorn.socket"), settings.max_queue_seconds)
             if retry_after is not None:
                 exchange.code, exchange.outcome = 429, "overloaded"
