@@ -1,9 +1,10 @@
 """The hook endpoints, POST /sync and POST /customize, as a Flask blueprint.
 
 Each request: the credential (hooks/auth.py), the overload check (hooks/overload.py), then the
-answer: from the per-worker answer cache for a byte-identical request, else parsed and computed. Every 200 carries an `ETag`; a matching `If-None-Match` gets
-`304` with no body. Each request is counted and logged once with the status it really got (at
-debug level when it ended well: hooks/logs.py).
+answer: from the per-worker answer cache for a byte-identical request, else parsed and computed.
+Every 200 carries an `ETag`; a matching `If-None-Match` gets `304` with no body. Each request is
+counted and logged once with the status it really got (at debug level when it ended well:
+hooks/logs.py).
 """
 
 from __future__ import annotations
