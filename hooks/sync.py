@@ -37,7 +37,6 @@ from hooks.children.cabundle import ca_bundle_child
 from hooks.children.configmap import content_hash, user_config_copy
 from hooks.children.deployment import (
     PodPlan,
-    config_map_in_use,
     observed_mounts,
     observed_replicas,
     rolled_out,
@@ -267,7 +266,7 @@ def _failure(
         deployment=view,
         operator_version=settings.operator_version,
         spec=spec,
-        config_map=config_map_in_use(observed),
+        config_map=observed_mounts(observed)[0],
         previous_generation=previous.get("configGeneration")
         if isinstance(previous.get("configGeneration"), dict)
         else None,

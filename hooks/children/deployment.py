@@ -259,14 +259,9 @@ def _configmap_volumes(observed: dict[str, Any] | None) -> list[tuple[str, str]]
     return found
 
 
-def config_map_in_use(observed: dict[str, Any] | None) -> str | None:
-    """The config ConfigMap an observed Deployment's pod template mounts."""
-    return next((name for volume, name in _configmap_volumes(observed) if volume == CONFIG_VOLUME), None)
-
-
 def observed_mounts(observed: dict[str, Any] | None) -> tuple[str | None, set[str]]:
-    """The config ConfigMap an observed Deployment's pod template mounts (`config_map_in_use`),
-    and every ConfigMap it mounts: one walk of its volumes."""
+    """The config ConfigMap an observed Deployment's pod template mounts (the one in use), and
+    every ConfigMap it mounts: one walk of its volumes."""
     volumes = _configmap_volumes(observed)
     return next((name for volume, name in volumes if volume == CONFIG_VOLUME), None), {name for _, name in volumes}
 
